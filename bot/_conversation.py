@@ -1,0 +1,52 @@
+"""The plain record of one conversation: everything needed to resume it exactly."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+RECORD_VERSION = 1
+MAX_HISTORY = 40
+MAX_MESSAGES = 400
+
+
+@dataclass
+class Conversation:
+    """Where a person is, what they answered, and what the bot showed them.
+
+    `shown` holds what each button of the current step means ("b2" = the state's
+    third button, "@menu", ...), so a button's data only needs the step and an index.
+    """
+
+    flow: str
+    state: str
+    lang: str
+    slots: dict[str, Any] = field(default_factory=dict)
+    step: int = 0
+    stack: list[list[str]] = field(default_factory=list)
+    history: list[list[Any]] = field(default_factory=list)
+    shown: list[str] = field(default_factory=list)
+    pending: dict[str, Any] | None = None
+    messages: list[int] = field(default_factory=list)
+
+    def to_record(self) -> dict[str, Any]:
+        record = asdict(self)
+        record["v"] = RECORD_VERSION
+        return record
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Conversation:
+        known = {k: v for k, v in record.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+    def remember_position(self) -> None:
+        """Push the current position so /back can return to it."""
+        entry = [self.flow, self.state, [list(f) for f in self.stack]]
+        if self.history and self.history[-1][:2] == entry[:2]:
+            return
+        self.history.append(entry)
+        del self.history[:-MAX_HISTORY]
+
+    def add_messages(self, ids: list[int]) -> None:
+        self.messages.extend(i for i in ids if i)
+        del self.messages[:-MAX_MESSAGES]

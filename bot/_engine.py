@@ -1,0 +1,375 @@
+"""The dialogue engine: events in, replies out, state committed before any reply is sent."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import unicodedata
+import weakref
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from storage import ConversationStore, StorageError
+
+from ._content import MENU_FLOW, Content
+from ._conversation import Conversation
+from ._datetimes import parse_when_ex
+from ._events import MEDIA_KINDS, Event, Reply
+from ._errors import KakekomiError
+from ._turn import Turn
+
+log = logging.getLogger("kakekomi.engine")
+JST = ZoneInfo("Asia/Tokyo")
+Send = Callable[[Reply], Awaitable[list[int]]]
+COMMANDS = ("start", "menu", "help", "back", "restart", "lang", "memo", "contacts",
+            "forget", "exit", "privacy")
+
+
+def _norm(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+class Dialogue:
+    """Runs conversations over the flows in `content`, keeping them in `store`.
+
+    One lock per conversation: two events of one person never interleave, while
+    different people proceed in parallel.
+    """
+
+    def __init__(self, content: Content, store: ConversationStore, *,
+                 clock: Callable[[], datetime] | None = None, default_lang: str = "ja",
+                 on_visit: Callable[[str, str], None] | None = None):
+        self.content = content
+        self.store = store
+        self.clock = clock or (lambda: datetime.now(JST))
+        self.default_lang = default_lang if default_lang in content.locales.values else "ja"
+        self.on_visit = on_visit
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._unsaved_ids: dict[str, list[int]] = {}
+
+    def _lock(self, key: str) -> asyncio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[key] = lock
+        return lock
+
+    async def handle(self, key: str, event: Event, send: Send) -> Reply:
+        """Apply one event, commit, then send the reply (all under the conversation's lock)."""
+        async with self._lock(key):
+            lang = self._lang(event.lang_hint)
+            try:
+                record = await self.store.load(key)
+            except StorageError as exc:
+                return await self._apologise(key, exc, lang, send)
+            conv, note = self._restore(record, event)
+            if event.message_id:
+                conv.add_messages([event.message_id])
+            conv.add_messages(self._unsaved_ids.pop(key, []))
+            turn = Turn(self.content, conv, self.clock().astimezone(JST), self.on_visit)
+            if note:
+                turn.say(note)
+            try:
+                await self._apply(turn, event, fresh=record is None)
+            except KakekomiError as exc:  # a content bug: never leave the person stuck
+                log.error("flow error %s in %s/%s for %s", type(exc).__name__, conv.flow,
+                          conv.state, key[:8])
+                turn.clear_output()
+                turn.say("engine.error")
+                turn.conv.stack.clear()
+                turn.switch(MENU_FLOW)
+                await turn.run()
+            reply = turn.finish()
+            try:
+                if reply.erased:
+                    await self.store.delete(key)
+                else:
+                    await self.store.save(key, conv.to_record())
+            except StorageError as exc:
+                return await self._apologise(key, exc, lang, send)
+            sent = await send(reply)
+            if sent and not reply.erased:
+                self._unsaved_ids.setdefault(key, []).extend(sent)
+            return reply
+
+    async def flush(self) -> None:
+        """Persist message ids sent since each conversation's last commit (at shutdown)."""
+        for key in list(self._unsaved_ids):
+            async with self._lock(key):
+                ids = self._unsaved_ids.pop(key, [])
+                record = await self.store.load(key)
+                if record is None or not ids:
+                    continue
+                conv = Conversation.from_record(record)
+                conv.add_messages(ids)
+                await self.store.save(key, conv.to_record())
+
+    # ---- restore ------------------------------------------------------------------------
+    def _lang(self, hint: str | None) -> str:
+        if hint and hint[:2].lower() in self.content.locales.values:
+            return hint[:2].lower()
+        return self.default_lang
+
+    def _restore(self, record: dict[str, Any] | None, event: Event) -> tuple[Conversation, str | None]:
+        menu = self.content.flows[MENU_FLOW]
+        if record is None:
+            return Conversation(MENU_FLOW, menu.start, self._lang(event.lang_hint)), None
+        conv = Conversation.from_record(record)
+        if conv.lang not in self.content.locales.values:
+            conv.lang = self.default_lang
+        flows = self.content.flows
+        stack_ok = all(f in flows and s in flows[f].states for f, s, _ in conv.stack)
+        if conv.flow in flows and conv.state in flows[conv.flow].states and stack_ok:
+            return conv, None
+        # The flows were edited since this conversation was saved.
+        conv.stack = []
+        conv.history = []
+        conv.pending = None
+        conv.shown = []
+        if conv.flow in flows:
+            conv.state = flows[conv.flow].start
+        else:
+            conv.flow, conv.state = MENU_FLOW, menu.start
+        return conv, "engine.flow_changed"
+
+    async def _apologise(self, key: str, exc: Exception, lang: str, send: Send) -> Reply:
+        log.warning("storage problem %s for %s", type(exc).__name__, key[:8])
+        reply = Reply(lang=lang, keys=["engine.storage_error"])
+        from ._events import OutMessage
+
+        reply.messages = [OutMessage(self.content.locales.text(lang, "engine.storage_error"))]
+        await send(reply)
+        return reply
+
+    # ---- events -------------------------------------------------------------------------
+    async def _apply(self, turn: Turn, event: Event, fresh: bool) -> None:
+        if event.kind == "command":
+            await self._command(turn, event.value, event.arg, fresh)
+        elif event.kind == "media":
+            turn.say("engine.media_deleted" if event.value in MEDIA_KINDS else "engine.non_text")
+            await turn.show_current()
+        elif event.kind == "button":
+            await self._button(turn, event.value, fresh)
+        else:
+            await self._text(turn, event.value, fresh)
+
+    async def _command(self, turn: Turn, name: str, arg: str | None, fresh: bool) -> None:
+        conv = turn.conv
+        conv.pending = None
+        if name in ("start", "menu"):
+            conv.remember_position()
+            if fresh:
+                turn.say("engine.welcome")
+            await turn.special("@menu")
+        elif name == "resume":
+            if fresh:
+                turn.say("engine.welcome")
+            await turn.show_current()
+        elif name == "help":
+            turn.say("engine.help")
+            await turn.show_current()
+        elif name == "privacy":
+            turn.say("engine.privacy")
+            await turn.show_current()
+        elif name == "back":
+            await turn.back()
+        elif name == "restart":
+            conv.remember_position()
+            top = conv.stack[0][0] if conv.stack else conv.flow
+            conv.stack.clear()
+            turn.switch(top)
+            await turn.run()
+        elif name == "lang":
+            wanted = (arg or "").strip().lower()[:2]
+            langs = self.content.locales.languages
+            if wanted not in langs:
+                wanted = langs[(langs.index(conv.lang) + 1) % len(langs)]
+            conv.lang = wanted
+            turn.say("engine.lang_changed")
+            await turn.show_current()
+        elif name in ("memo", "contacts"):
+            target = "memo" if name == "memo" else "contacts_now"
+            conv.remember_position()
+            if conv.flow != target:
+                turn.call(target, conv.state, None)
+            else:
+                turn.switch(target)
+            await turn.run()
+        elif name == "exit":
+            turn.reply.delete = list(conv.messages)
+            conv.messages.clear()
+        elif name == "forget":
+            conv.pending = {"kind": "forget"}
+            turn.say("engine.forget.confirm")
+            turn.wait_with(["!forget_yes", "!forget_no"])
+        else:
+            turn.say("engine.unknown_command")
+            await turn.show_current()
+
+    async def _button(self, turn: Turn, data: str, fresh: bool) -> None:
+        conv = turn.conv
+        step, _, index = data.partition(".")
+        token = None
+        if not fresh and step == str(conv.step) and index.isdigit() and int(index) < len(conv.shown):
+            token = conv.shown[int(index)]
+        if token is None:
+            turn.say("engine.welcome" if fresh else "engine.stale_button")
+            if conv.pending:
+                await self._repeat_pending(turn)
+            else:
+                await turn.show_current()
+            return
+        turn.reply.pressed = turn.label_of(token)
+        await self._token(turn, token)
+
+    async def _token(self, turn: Turn, token: str) -> None:
+        conv = turn.conv
+        pending, conv.pending = conv.pending, None
+        if token.startswith("b"):
+            await turn.press(turn.state.buttons[int(token[1:])])
+        elif token == "@exit":
+            turn.reply.delete = list(conv.messages)
+            conv.messages.clear()
+        elif token in ("@menu", "@back"):
+            if token == "@menu":
+                conv.remember_position()
+            await turn.special(token)
+        elif token == "!crisis_unsafe":
+            turn.say("crisis.danger")
+            turn.render_block(_CRISIS_BLOCK)
+            turn.wait_with(["!continue"])
+            conv.pending = {"kind": "crisis"}
+        elif token in ("!crisis_safe", "!continue", "!forget_no", "!intent_no"):
+            if token == "!intent_no":
+                turn.say("engine.intent.declined")
+            await turn.show_current()
+        elif token == "!forget_yes":
+            turn.reply.delete = list(conv.messages)
+            turn.reply.erased = True
+            turn.say("engine.forget.done")
+        elif token == "!intent_yes" and pending:
+            await self._follow_intents(turn, pending.get("intents", []))
+
+    async def _repeat_pending(self, turn: Turn) -> None:
+        kind = turn.conv.pending["kind"] if turn.conv.pending else None
+        if kind == "forget":
+            turn.say("engine.forget.confirm")
+            turn.wait_with(["!forget_yes", "!forget_no"])
+        elif kind == "crisis":
+            self._crisis_screen(turn)
+        else:
+            turn.conv.pending = None
+            await turn.show_current()
+
+    # ---- text ---------------------------------------------------------------------------
+    async def _text(self, turn: Turn, text: str, fresh: bool) -> None:
+        conv = turn.conv
+        text = text.strip()
+        crisis = bool(text) and self.content.crisis is not None and self.content.crisis.detect(text)
+        if conv.pending and not crisis:
+            token = self._match_button(turn, text)
+            if token is not None:
+                turn.reply.pressed = turn.label_of(token)
+                await self._token(turn, token)
+                return
+        conv.pending = None
+        if conv.shown and conv.shown[0].startswith("!"):
+            turn.wait_here()  # the shown buttons belonged to a note that is now gone
+            conv.shown = list(turn.tokens or [])
+        state = turn.state
+        if state.ask and not fresh:
+            value = self._accept(turn, text)
+            if value is not None:
+                conv.remember_position()
+                conv.slots[state.ask.slot] = value
+                await turn.goto(state.go or "@menu")
+                if crisis:
+                    turn.clear_output()
+                    self._crisis_screen(turn)
+                return
+            if crisis:
+                self._crisis_screen(turn)
+            else:
+                await turn.show_current()
+            return
+        if crisis:
+            self._crisis_screen(turn)
+            return
+        token = None if fresh else self._match_button(turn, text)
+        if token is not None:
+            turn.reply.pressed = turn.label_of(token)
+            await self._token(turn, token)
+            return
+        intents = self.content.intents.detect(text) if self.content.intents and text else []
+        routed = [r for r in self.content.intent_routes if r.intent in intents]
+        if routed:
+            labels = [turn.t(f"intents.{name}.label") for name in intents
+                      if any(r.intent == name for r in routed)]
+            joiner = "、" if conv.lang == "ja" else ", "
+            conv.pending = {"kind": "intent", "intents": [r.intent for r in routed]}
+            turn.say("engine.intent.confirm", topics=joiner.join(dict.fromkeys(labels)))
+            turn.wait_with(["!intent_yes", "!intent_no"])
+            return
+        turn.say("engine.welcome" if fresh else "engine.unknown_text")
+        await turn.show_current()
+
+    def _accept(self, turn: Turn, text: str) -> Any:
+        ask = turn.state.ask
+        assert ask is not None
+        if ask.type == "datetime":
+            when = parse_when_ex(text, turn.now) if text else None
+            if when is None:
+                turn.say(ask.invalid or "engine.invalid_datetime")
+                return None
+            return when.to_slot()
+        length = len(text)
+        if length < ask.min or length > ask.max:
+            key = ask.invalid or ("engine.too_long" if length > ask.max else "engine.too_short")
+            turn.say(key, max=ask.max, min=ask.min, length=length)
+            return None
+        return text
+
+    def _match_button(self, turn: Turn, text: str) -> str | None:
+        shown = turn.conv.shown
+        wanted = _norm(text)
+        if wanted.isdigit() and 1 <= int(wanted) <= len(shown):
+            return shown[int(wanted) - 1]
+        for token in shown:
+            try:
+                label = turn.label_of(token)
+            except (IndexError, KeyError, ValueError):
+                return None
+            if _norm(label.removeprefix("✅ ")) == wanted:
+                return token
+        return None
+
+    def _crisis_screen(self, turn: Turn) -> None:
+        turn.conv.pending = {"kind": "crisis"}
+        turn.say("crisis.message")
+        turn.render_block(_CRISIS_BLOCK)
+        turn.wait_with(["!crisis_safe", "!crisis_unsafe"])
+
+    async def _follow_intents(self, turn: Turn, intents: list[str]) -> None:
+        conv = turn.conv
+        routes = [r for r in self.content.intent_routes if r.intent in intents]
+        if not routes:
+            await turn.show_current()
+            return
+        for route in routes:
+            if route.toggle:
+                slot, value = route.toggle
+                ticked = list(conv.slots.get(slot) or [])
+                if value not in ticked:
+                    ticked.append(value)
+                conv.slots[slot] = ticked
+        conv.remember_position()
+        conv.stack.clear()
+        turn.switch(routes[0].flow, routes[0].at)
+        await turn.run()
+
+
+from ._flows import Block  # noqa: E402
+
+_CRISIS_BLOCK = Block("contacts", "crisis")

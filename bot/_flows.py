@@ -1,0 +1,395 @@
+"""Typed flows: the YAML in flows/ parsed into small immutable records.
+
+Parsing checks each file on its own (shape, keys, targets inside the flow);
+`_content.py` checks what spans files (other flows, locale keys, slots).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._conditions import Condition, parse_condition
+from ._errors import Problem
+
+SPECIAL_TARGETS = ("@menu", "@back", "@return")
+ASK_TYPES = ("text", "datetime")
+BLOCK_KINDS = ("contacts", "checklist", "memo")
+CONTACT_TOPICS = ("extortion", "leak", "legal", "sexual_violence", "children", "crisis", "police")
+AUDIENCES = ("minor", "adult", "guardian")
+STATE_KEYS = {"say", "show", "set", "buttons", "ask", "branch", "go", "call", "flow", "at", "end"}
+BUTTON_KEYS = {"text", "go", "set", "toggle", "if", "call", "flow", "at"}
+
+
+@dataclass(frozen=True)
+class Say:
+    """One text of a state, shown when its condition holds."""
+
+    key: str
+    when: Condition | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Block:
+    """A reusable block: contacts for a topic, a checklist, or the memo."""
+
+    kind: str
+    arg: str
+    audience: str | None = None
+    when: Condition | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A button: its label key, what it remembers, and where it leads."""
+
+    text: str
+    go: str | None = None
+    set: Mapping[str, Any] = field(default_factory=dict)
+    toggle: tuple[str, str] | None = None
+    when: Condition | None = None
+    call: str | None = None
+    flow: str | None = None
+    at: str | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Ask:
+    """Typed input taken into a slot, with simple validation."""
+
+    slot: str
+    type: str = "text"
+    min: int = 1
+    max: int = 2000
+    invalid: str | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Route:
+    """One arm of a branch; `when` is None for the final `else`."""
+
+    go: str
+    when: Condition | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class State:
+    """A step of a flow."""
+
+    name: str
+    flow_id: str
+    line: int
+    say: tuple[Say, ...] = ()
+    show: tuple[Block, ...] = ()
+    set: Mapping[str, Any] = field(default_factory=dict)
+    buttons: tuple[Choice, ...] = ()
+    ask: Ask | None = None
+    branch: tuple[Route, ...] = ()
+    go: str | None = None
+    call: str | None = None
+    flow: str | None = None
+    at: str | None = None
+    end: bool = False
+
+    @property
+    def waits(self) -> bool:
+        """True when the bot stops here for the person's answer."""
+        return bool(self.buttons or self.ask or self.end)
+
+    def targets(self) -> list[str]:
+        """Every state of this flow that can follow this one."""
+        found = [c.go for c in self.buttons if c.go]
+        found += [r.go for r in self.branch]
+        if self.go:
+            found.append(self.go)
+        return [t for t in found if t not in SPECIAL_TARGETS]
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A whole flow file."""
+
+    id: str
+    title: str
+    start: str
+    states: Mapping[str, State]
+    file: str
+    line: int = 1
+
+
+def _line(raw: Any, default: int) -> int:
+    return getattr(raw, "line", default)
+
+
+def _key_line(raw: Any, key: str, default: int) -> int:
+    return raw.line_of(key) if hasattr(raw, "line_of") else default
+
+
+class _Parser:
+    def __init__(self, file: str, problems: list[Problem]):
+        self.file = file
+        self.problems = problems
+
+    def bad(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.file, line, message))
+
+    def cond(self, raw: Any, line: int) -> Condition | None:
+        return parse_condition(raw, self.file, line, self.problems) if raw is not None else None
+
+    def text_key(self, raw: Any, line: int, what: str) -> str | None:
+        if not isinstance(raw, str) or not raw.strip():
+            self.bad(line, f"{what} must be a locale key (like 'after.age.q'), not {raw!r}")
+            return None
+        return raw
+
+    def slots_map(self, raw: Any, line: int) -> dict[str, Any]:
+        if raw is None:
+            return {}
+        if not isinstance(raw, Mapping):
+            self.bad(line, "'set:' needs a mapping like {age: under18}")
+            return {}
+        for key, value in raw.items():
+            if not isinstance(key, str) or not key.isidentifier():
+                self.bad(line, f"slot name {key!r} must be a simple word (letters, digits, _)")
+            if isinstance(value, (Mapping,)):
+                self.bad(line, f"slot {key!r}: a value must be text, a number, a list or null")
+        return dict(raw)
+
+    def say(self, raw: Any, line: int) -> tuple[Say, ...]:
+        items = raw if isinstance(raw, list) else [raw]
+        result = []
+        for i, item in enumerate(items):
+            item_line = raw.line_of(i) if hasattr(raw, "line_of") else line
+            if isinstance(item, Mapping):
+                unknown = set(item) - {"text", "if"}
+                if unknown:
+                    self.bad(item_line, f"unknown key(s) in a say item: {sorted(unknown)}")
+                key = self.text_key(item.get("text"), item_line, "a say item's text")
+                if key:
+                    result.append(Say(key, self.cond(item.get("if"), item_line), item_line))
+            else:
+                key = self.text_key(item, item_line, "'say:'")
+                if key:
+                    result.append(Say(key, None, item_line))
+        return tuple(result)
+
+    def show(self, raw: Any, line: int) -> tuple[Block, ...]:
+        if not isinstance(raw, list):
+            self.bad(line, "'show:' needs a list of blocks, e.g. '- contacts: extortion'")
+            return ()
+        blocks = []
+        for i, item in enumerate(raw):
+            item_line = raw.line_of(i) if hasattr(raw, "line_of") else line
+            if not isinstance(item, Mapping):
+                self.bad(item_line, f"a block must be a mapping like 'contacts: extortion', not {item!r}")
+                continue
+            kinds = [k for k in BLOCK_KINDS if k in item]
+            unknown = set(item) - set(BLOCK_KINDS) - {"if"}
+            if len(kinds) != 1 or unknown:
+                self.bad(item_line, f"a block needs exactly one of {list(BLOCK_KINDS)}"
+                         + (f" (unknown: {sorted(unknown)})" if unknown else ""))
+                continue
+            kind = kinds[0]
+            value = item[kind]
+            audience = None
+            if kind == "contacts" and isinstance(value, Mapping):
+                audience = value.get("for")
+                value = value.get("topic")
+                if audience not in AUDIENCES:
+                    self.bad(item_line, f"contacts 'for:' must be one of {list(AUDIENCES)}")
+                    continue
+            if kind == "contacts" and value not in CONTACT_TOPICS:
+                self.bad(item_line, f"unknown contacts topic {value!r}; use one of {list(CONTACT_TOPICS)}")
+                continue
+            if kind == "memo" and value not in ("view", "file"):
+                self.bad(item_line, "'memo:' must be 'view' or 'file'")
+                continue
+            if not isinstance(value, str):
+                self.bad(item_line, f"'{kind}:' needs a name")
+                continue
+            blocks.append(Block(kind, value, audience, self.cond(item.get("if"), item_line), item_line))
+        return tuple(blocks)
+
+    def toggle(self, raw: Any, line: int) -> tuple[str, str] | None:
+        if raw is None:
+            return None
+        if not isinstance(raw, Mapping) or len(raw) != 1:
+            self.bad(line, "'toggle:' needs one slot and value, like {happening: threat}")
+            return None
+        (slot, value), = raw.items()
+        return (str(slot), str(value))
+
+    def buttons(self, raw: Any, line: int) -> tuple[Choice, ...]:
+        if not isinstance(raw, list) or not raw:
+            self.bad(line, "'buttons:' needs a list of at least one button")
+            return ()
+        result = []
+        for i, item in enumerate(raw):
+            item_line = raw.line_of(i) if hasattr(raw, "line_of") else line
+            if not isinstance(item, Mapping):
+                self.bad(item_line, f"a button must be a mapping with 'text:' and 'go:', not {item!r}")
+                continue
+            unknown = set(item) - BUTTON_KEYS
+            if unknown:
+                self.bad(item_line, f"unknown key(s) in a button: {sorted(unknown)}")
+            key = self.text_key(item.get("text"), item_line, "a button's 'text:'")
+            go, call, flow = item.get("go"), item.get("call"), item.get("flow")
+            if flow and (go or call):
+                self.bad(item_line, "a button with 'flow:' leaves this flow; it cannot also have 'go:' or 'call:'")
+            elif not flow and not go:
+                self.bad(item_line, "a button needs 'go:' (or 'flow:')")
+            if item.get("at") and not flow:
+                self.bad(item_line, "'at:' only goes with 'flow:'")
+            if key:
+                result.append(Choice(
+                    text=key, go=go, set=self.slots_map(item.get("set"), item_line),
+                    toggle=self.toggle(item.get("toggle"), item_line),
+                    when=self.cond(item.get("if"), item_line), call=call, flow=flow,
+                    at=item.get("at"), line=item_line))
+        return tuple(result)
+
+    def ask(self, raw: Any, line: int) -> Ask | None:
+        if not isinstance(raw, Mapping) or not isinstance(raw.get("slot"), str):
+            self.bad(line, "'ask:' needs at least {slot: NAME}")
+            return None
+        unknown = set(raw) - {"slot", "type", "min", "max", "invalid"}
+        if unknown:
+            self.bad(line, f"unknown key(s) in 'ask:': {sorted(unknown)}")
+        kind = raw.get("type", "text")
+        if kind not in ASK_TYPES:
+            self.bad(line, f"'ask:' type must be one of {list(ASK_TYPES)}, not {kind!r}")
+        low, high = raw.get("min", 1), raw.get("max", 2000)
+        if not (isinstance(low, int) and isinstance(high, int) and 0 <= low <= high <= 4000):
+            self.bad(line, "'ask:' min and max must be whole numbers with 0 <= min <= max <= 4000")
+            low, high = 1, 2000
+        return Ask(raw["slot"], kind, low, high, raw.get("invalid"), line)
+
+    def branch(self, raw: Any, line: int) -> tuple[Route, ...]:
+        if not isinstance(raw, list) or not raw:
+            self.bad(line, "'branch:' needs a list of {if: ..., go: ...} ending with {else: STATE}")
+            return ()
+        routes = []
+        for i, item in enumerate(raw):
+            item_line = raw.line_of(i) if hasattr(raw, "line_of") else line
+            if isinstance(item, Mapping) and "else" in item:
+                if i != len(raw) - 1:
+                    self.bad(item_line, "'else:' must be the last arm of a branch")
+                routes.append(Route(str(item["else"]), None, item_line))
+            elif isinstance(item, Mapping) and "if" in item and "go" in item:
+                cond = self.cond(item["if"], item_line)
+                if cond:
+                    routes.append(Route(str(item["go"]), cond, item_line))
+            else:
+                self.bad(item_line, "a branch arm is {if: CONDITION, go: STATE} or {else: STATE}")
+        if routes and routes[-1].when is not None:
+            self.bad(line, "a branch must end with {else: STATE}, so it always leads somewhere")
+        return tuple(routes)
+
+    def state(self, flow_id: str, name: str, raw: Any, line: int) -> State | None:
+        if not isinstance(raw, Mapping):
+            self.bad(line, f"state '{name}' must be a mapping")
+            return None
+        unknown = set(raw) - STATE_KEYS
+        if unknown:
+            self.bad(line, f"state '{name}': unknown key(s) {sorted(unknown)}; "
+                     f"allowed: {sorted(STATE_KEYS)}")
+        kl = lambda key: _key_line(raw, key, line)  # noqa: E731
+        ways = [k for k in ("buttons", "branch", "flow", "end") if raw.get(k)]
+        if raw.get("ask"):
+            ways.append("ask")
+        elif raw.get("call"):
+            ways.append("call")
+        elif raw.get("go") and not raw.get("buttons"):
+            ways.append("go")
+        if raw.get("ask") and raw.get("call"):
+            self.bad(line, f"state '{name}' cannot both ask and call")
+        if "ask" in ways and "buttons" in ways:
+            ways.remove("buttons")  # an ask may offer buttons too (skip, clear)
+        if not ways:
+            self.bad(line, f"state '{name}' has no way on: give it buttons, ask+go, branch, "
+                     "go, call+go, flow, or end: true")
+        elif len(ways) > 1:
+            self.bad(line, f"state '{name}' has more than one way on ({', '.join(ways)}); keep one")
+        if (raw.get("ask") or raw.get("call")) and not raw.get("go"):
+            self.bad(line, f"state '{name}': 'ask:' and 'call:' need 'go:' for what comes next")
+        if raw.get("buttons") and raw.get("go") and not raw.get("ask"):
+            self.bad(kl("go"), f"state '{name}': 'go:' is only for states without buttons")
+        if raw.get("at") and not raw.get("flow"):
+            self.bad(kl("at"), f"state '{name}': 'at:' only goes with 'flow:'")
+        end = raw.get("end", False)
+        if end not in (True, False):
+            self.bad(kl("end"), f"state '{name}': 'end:' must be true")
+        return State(
+            name=name, flow_id=flow_id, line=line,
+            say=self.say(raw["say"], kl("say")) if "say" in raw else (),
+            show=self.show(raw["show"], kl("show")) if "show" in raw else (),
+            set=self.slots_map(raw.get("set"), kl("set")),
+            buttons=self.buttons(raw["buttons"], kl("buttons")) if raw.get("buttons") else (),
+            ask=self.ask(raw["ask"], kl("ask")) if raw.get("ask") else None,
+            branch=self.branch(raw["branch"], kl("branch")) if raw.get("branch") else (),
+            go=raw.get("go"), call=raw.get("call"), flow=raw.get("flow"), at=raw.get("at"),
+            end=end is True)
+
+
+def parse_flow(raw: Any, file: str, expected_id: str, problems: list[Problem]) -> Flow | None:
+    """Build a Flow from a parsed YAML document, checking what one file can show."""
+    p = _Parser(file, problems)
+    if not isinstance(raw, Mapping):
+        p.bad(1, "a flow file must be a mapping with id, title, start and states")
+        return None
+    unknown = set(raw) - {"id", "title", "start", "states", "description"}
+    if unknown:
+        p.bad(_line(raw, 1), f"unknown top-level key(s) {sorted(unknown)}")
+    for key in ("id", "title", "start", "states"):
+        if key not in raw:
+            p.bad(_line(raw, 1), f"the flow needs '{key}:'")
+    if raw.get("id") != expected_id:
+        p.bad(_key_line(raw, "id", 1), f"'id: {raw.get('id')}' must match the file name ({expected_id})")
+    states_raw = raw.get("states")
+    if not isinstance(states_raw, Mapping) or not states_raw:
+        p.bad(_key_line(raw, "states", 1), "'states:' must map state names to states")
+        return None
+    states: dict[str, State] = {}
+    for name, body in states_raw.items():
+        line = _key_line(states_raw, name, 1)
+        if not isinstance(name, str) or not name.replace("_", "a").isalnum() or name.startswith("@"):
+            p.bad(line, f"state name {name!r} must be letters, digits and _")
+            continue
+        state = p.state(expected_id, name, body, line)
+        if state:
+            states[name] = state
+    start = raw.get("start")
+    if start not in states:
+        p.bad(_key_line(raw, "start", 1), f"start state '{start}' is not defined in this flow")
+    flow = Flow(expected_id, str(raw.get("title", "")), str(start), states, file, _line(raw, 1))
+    _check_targets(flow, p)
+    return flow
+
+
+def _check_targets(flow: Flow, p: _Parser) -> None:
+    for state in flow.states.values():
+        arms: list[tuple[str | None, int]] = [(c.go, c.line) for c in state.buttons]
+        arms += [(r.go, r.line) for r in state.branch] + [(state.go, state.line)]
+        for target, line in arms:
+            if target and target not in flow.states and target not in SPECIAL_TARGETS:
+                p.bad(line, f"state '{state.name}' leads to '{target}', which is not a state "
+                      f"of flow '{flow.id}'")
+
+
+def reachable_states(flow: Flow, entries: set[str]) -> set[str]:
+    """States reachable from the start and from the given entry states."""
+    seen: set[str] = set()
+    todo = [flow.start, *entries]
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in flow.states:
+            continue
+        seen.add(name)
+        todo.extend(flow.states[name].targets())
+    return seen

@@ -1,0 +1,261 @@
+"""One event's worth of work on a conversation: walking the flow and rendering what to show."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from ._content import MENU_FLOW, Content
+from ._conversation import Conversation
+from ._events import Button, Document, OutMessage, Reply
+from ._flows import Block, Choice, State
+from ._machines import FlowMoveError
+from ._memo import memo_document, render_memo, split_text
+
+MAX_AUTO_STEPS = 60
+TEXT_LIMIT = 3800
+TICK = "✅ "
+# What each navigation token's label is.
+NAV_LABELS = {
+    "@back": "engine.nav.back", "@menu": "engine.nav.menu", "@exit": "engine.nav.exit",
+    "!crisis_safe": "crisis.safe_now", "!crisis_unsafe": "crisis.not_safe",
+    "!continue": "crisis.continue", "!forget_yes": "engine.forget.yes",
+    "!forget_no": "engine.forget.no", "!intent_yes": "engine.intent.yes",
+    "!intent_no": "engine.intent.no",
+}
+
+
+class Turn:
+    """Collects the texts and buttons of one reply while moving the conversation."""
+
+    def __init__(self, content: Content, conv: Conversation, now: datetime,
+                 on_visit: Callable[[str, str], None] | None = None):
+        self.content = content
+        self.conv = conv
+        self.now = now
+        self.on_visit = on_visit
+        self.parts: list[tuple[str, str]] = []  # (key, text)
+        self.documents: list[Document] = []
+        self.tokens: list[str] | None = None  # buttons of the step shown, if any
+        self.reply = Reply(lang=conv.lang)
+
+    # ---- text -------------------------------------------------------------------------
+    def t(self, key: str, **fill: Any) -> str:
+        return self.content.locales.text(self.conv.lang, key, **fill)
+
+    def say(self, key: str, **fill: Any) -> None:
+        self.parts.append((key, self.t(key, **fill)))
+
+    def say_filled(self, key: str) -> None:
+        self.parts.append((key, self.content.locales.fill(self.conv.lang, key, self.conv.slots)))
+
+    def clear_output(self) -> None:
+        self.parts.clear()
+        self.documents.clear()
+        self.tokens = None
+
+    # ---- states -----------------------------------------------------------------------
+    @property
+    def state(self) -> State:
+        return self.content.state(self.conv.flow, self.conv.state)
+
+    def holds(self, cond: Any) -> bool:
+        return cond is None or cond.holds(self.conv.slots, self.now)
+
+    def render_state(self, state: State) -> None:
+        if self.on_visit:
+            self.on_visit(state.flow_id, state.name)
+        for item in state.say:
+            if self.holds(item.when):
+                self.say_filled(item.key)
+        for block in state.show:
+            if self.holds(block.when):
+                self.render_block(block)
+
+    def render_block(self, block: Block) -> None:
+        lang, slots = self.conv.lang, self.conv.slots
+        if block.kind == "contacts" and self.content.directory is not None:
+            from ._contacts import render_contacts
+
+            audience = block.audience or ("minor" if slots.get("age") == "under18" else "adult")
+            statuses = self.content.directory.status(block.arg, audience, self.now)
+            self.parts.append((f"contacts:{block.arg}", render_contacts(statuses, lang, self.t)))
+        elif block.kind == "checklist":
+            checklist = self.content.checklists[block.arg]
+            ticked = slots.get(checklist.slot) or []
+            lines = [("✅ " if item in ticked else "⬜ ") + self.t(key)
+                     for item, key in checklist.items.items()]
+            self.parts.append((f"checklist:{block.arg}", "\n".join(lines)))
+        elif block.kind == "memo":
+            fields = self.content.memo_fields
+            if block.arg == "view":
+                self.parts.append(("memo:view", render_memo(fields, slots, lang, self.t, self.now)))
+            else:
+                name, data = memo_document(fields, slots, lang, self.t, self.now)
+                self.documents.append(Document(name, data))
+                self.reply.keys.append("memo:file")
+
+    def wait_here(self) -> None:
+        """Show the current state's buttons (and the navigation) and stop."""
+        state = self.state
+        tokens = [f"b{i}" for i, c in enumerate(state.buttons) if self.holds(c.when)]
+        if state.end:
+            tokens += ["@menu", "@exit"]
+        elif self.conv.flow == MENU_FLOW:
+            tokens += ["@exit"]
+        else:
+            tokens += ["@back", "@menu"]
+        self.tokens = tokens
+
+    def wait_with(self, tokens: list[str]) -> None:
+        self.tokens = tokens
+
+    def label_of(self, token: str) -> str:
+        if token.startswith("b"):
+            choice = self.state.buttons[int(token[1:])]
+            label = self.t(choice.text)
+            if choice.toggle and choice.toggle[1] in (self.conv.slots.get(choice.toggle[0]) or []):
+                return TICK + label
+            return label
+        return self.t(NAV_LABELS[token])
+
+    async def show_current(self) -> None:
+        """Show where the person is now (after a note, a stale button, /lang ...)."""
+        self.render_state(self.state)
+        self.wait_here()
+
+    async def run(self) -> None:
+        """Walk from the current state through states that only talk, until one waits."""
+        conv = self.conv
+        for _ in range(MAX_AUTO_STEPS):
+            state = self.state
+            conv.slots.update(state.set)
+            self.render_state(state)
+            if state.buttons or state.ask:
+                self.wait_here()
+                return
+            if state.end:
+                if conv.stack:
+                    await self.return_from_sub()
+                    if self.tokens is not None:
+                        return
+                    continue
+                self.wait_here()
+                return
+            if state.branch:
+                conv.state = await self.machine.decide(conv.state, conv.slots, self.now)
+            elif state.call:
+                self.call(state.call, state.name, state.go)
+            elif state.flow:
+                self.switch(state.flow, state.at)
+            elif state.go in ("@menu", "@back", "@return"):
+                await self.special(state.go)
+                if self.tokens is not None:
+                    return
+            elif state.go:
+                conv.state = await self.machine.move(conv.state, state.go, conv.slots, self.now)
+        raise FlowMoveError(f"{conv.flow}: more than {MAX_AUTO_STEPS} steps without a question")
+
+    @property
+    def machine(self):
+        return self.content.machines[self.conv.flow]
+
+    def switch(self, flow: str, at: str | None = None) -> None:
+        self.conv.flow = flow
+        self.conv.state = at or self.content.flows[flow].start
+
+    def call(self, flow: str, from_state: str, then: str | None) -> None:
+        self.conv.stack.append([self.conv.flow, from_state, then or ""])
+        self.switch(flow)
+
+    async def return_from_sub(self) -> None:
+        if not self.conv.stack:
+            await self.special("@menu")
+            return
+        flow, from_state, then = self.conv.stack.pop()
+        self.conv.flow = flow
+        if not then:
+            self.conv.state = from_state
+            await self.show_current()
+            return
+        self.conv.state = from_state
+        if then in ("@menu", "@back", "@return"):
+            await self.special(then)
+        else:
+            self.conv.state = await self.machine.move(from_state, then, self.conv.slots, self.now)
+
+    async def special(self, target: str) -> None:
+        if target == "@menu":
+            self.conv.stack.clear()
+            self.switch(MENU_FLOW)
+            await self.run()
+        elif target == "@back":
+            await self.back()
+        else:
+            await self.return_from_sub()
+
+    async def goto(self, target: str) -> None:
+        if target in ("@menu", "@back", "@return"):
+            await self.special(target)
+            if self.tokens is None:
+                await self.run()
+            return
+        self.conv.state = await self.machine.move(self.conv.state, target, self.conv.slots, self.now)
+        await self.run()
+
+    async def back(self) -> None:
+        conv = self.conv
+        while conv.history:
+            flow, state, stack = conv.history.pop()
+            if [flow, state] != [conv.flow, conv.state] and flow in self.content.flows \
+                    and state in self.content.flows[flow].states:
+                conv.flow, conv.state, conv.stack = flow, state, [list(f) for f in stack]
+                await self.show_current()
+                return
+        self.say("engine.back.none")
+        await self.show_current()
+
+    async def press(self, choice: Choice) -> None:
+        conv = self.conv
+        self.reply.pressed = self.t(choice.text)
+        conv.remember_position()
+        conv.slots.update(choice.set)
+        if choice.toggle:
+            slot, value = choice.toggle
+            ticked = list(conv.slots.get(slot) or [])
+            ticked.remove(value) if value in ticked else ticked.append(value)
+            conv.slots[slot] = ticked
+        if choice.call:
+            self.call(choice.call, conv.state, choice.go)
+            await self.run()
+        elif choice.flow:
+            self.switch(choice.flow, choice.at)
+            await self.run()
+        else:
+            await self.goto(choice.go or "@menu")
+
+    # ---- output -----------------------------------------------------------------------
+    def finish(self) -> Reply:
+        reply = self.reply
+        reply.lang = self.conv.lang
+        reply.keys.extend(key for key, _ in self.parts)
+        text = "\n\n".join(t for _, t in self.parts if t)
+        chunks = split_text(text, TEXT_LIMIT) if text else []
+        messages = [OutMessage(chunk) for chunk in chunks]
+        for doc in self.documents:
+            messages.append(OutMessage("", document=doc))
+        if self.tokens is not None:
+            self.conv.step += 1
+            self.conv.shown = list(self.tokens)
+            rows = [[Button(f"{self.conv.step}.{i}", self.label_of(tok))]
+                    for i, tok in enumerate(self.tokens) if not tok.startswith("@")]
+            nav = [Button(f"{self.conv.step}.{i}", self.label_of(tok))
+                   for i, tok in enumerate(self.tokens) if tok.startswith("@")]
+            if nav:
+                rows.append(nav)
+            if not messages or messages[-1].document is not None:
+                messages.append(OutMessage(self.t("engine.choose")))
+            messages[-1].buttons = rows
+        reply.messages = messages
+        return reply

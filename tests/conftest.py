@@ -1,0 +1,30 @@
+"""Shared fixtures: real content, and a small engine-test content built in a temp folder."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "engine"
+SHARED_LOCALES = ("engine.yaml", "safety.yaml", "contacts.yaml", "common.yaml")
+
+
+def build_engine_content(target: Path) -> Path:
+    """Copy the engine fixture plus the real engine/safety/contact texts into `target`."""
+    shutil.copytree(FIXTURE, target, dirs_exist_ok=True)
+    for lang in ("ja", "en"):
+        for name in SHARED_LOCALES:
+            source = ROOT / "locales" / lang / name
+            if source.exists():
+                shutil.copy(source, target / "locales" / lang / name)
+    for source in (ROOT / "contacts").glob("*.yaml"):
+        shutil.copy(source, target / "contacts" / source.name)
+    return target
+
+
+@pytest.fixture
+def engine_root(tmp_path: Path) -> Path:
+    return build_engine_content(tmp_path / "content")
