@@ -1,0 +1,324 @@
+"""SqliteStore: conversation records sealed with AES-GCM in one SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from ._crypto import Keyring
+from ._errors import CorruptDatabaseError, StorageError, StorageUnavailable, WrongKeyError
+from ._expiry import (
+    DEFAULT_RETENTION,
+    SEEN_UPDATES_KEPT,
+    Clock,
+    run_expiry_loop,
+    unix_seconds,
+    utc_now,
+)
+from ._schema import SCHEMA_VERSION, migrate
+
+log = logging.getLogger(__name__)
+
+MIN_SECRET_BYTES = 32
+
+# Primary SQLite result codes (https://www.sqlite.org/rescode.html).
+_UNAVAILABLE = {
+    3: "permission denied",
+    5: "another process holds the database lock",
+    6: "the database is locked",
+    8: "the database is read-only; check the permissions of the file and its directory, "
+    "and that the disk is not mounted read-only",
+    10: "a disk I/O error occurred",
+    13: "the disk is full (or the max_page_count limit is reached); free some space",
+    14: "the file cannot be opened; check that its directory exists and is writable",
+}
+_CORRUPT = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
+
+
+class SqliteStore:
+    """Conversation records in one SQLite file, each sealed with AES-GCM. Use ``open()``.
+
+    Keys are pseudonyms, records are ciphertext: the file holds no raw id and no answer.
+    Every write is a single statement, so one shared connection is safe under concurrency.
+    """
+
+    def __init__(
+        self,
+        db: aiosqlite.Connection,
+        path: Path,
+        keyring: Keyring,
+        retention: timedelta,
+        clock: Clock,
+    ) -> None:
+        self._db: aiosqlite.Connection | None = db
+        self._path = path
+        self._keyring = keyring
+        self._retention = retention
+        self._clock = clock
+
+    @classmethod
+    async def open(
+        cls,
+        path: str | Path,
+        *,
+        secret: bytes,
+        retention: timedelta = DEFAULT_RETENTION,
+        clock: Clock | None = None,
+        busy_timeout_ms: int = 5000,
+        max_page_count: int | None = None,
+    ) -> SqliteStore:
+        """Open (creating, checking and upgrading as needed) the database at ``path``.
+
+        Raises CorruptDatabaseError, WrongKeyError or StorageUnavailable; runs expire() once.
+        """
+        if len(secret) < MIN_SECRET_BYTES:
+            raise ValueError(
+                f"the secret must be at least {MIN_SECRET_BYTES} bytes; use storage.load_secret()"
+            )
+        path = Path(path)
+        await asyncio.to_thread(_prepare_file, path)
+        with _translated(path):
+            db = await aiosqlite.connect(path, isolation_level=None)
+        store = cls(db, path, Keyring(secret), retention, clock or utc_now)
+        try:
+            await store._setup(busy_timeout_ms, max_page_count)
+            await store.expire()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await db.close()
+            raise
+        return store
+
+    def pseudonym(self, channel: str, user_id: str) -> str:
+        """Stable key for a user: HMAC-SHA256 of ``"channel:user_id"``, 32 hex characters."""
+        return self._keyring.pseudonym(channel, user_id)
+
+    async def load(self, key: str) -> dict[str, Any] | None:
+        """The record saved under ``key``, decrypted, or None."""
+        rows = await self._fetch("SELECT blob FROM conversations WHERE key = ?", (key,))
+        if not rows:
+            return None
+        try:
+            return self._keyring.unseal(key, rows[0][0])
+        except ValueError as exc:
+            # The key check passed at open, so the secret is right: the row is damaged.
+            raise CorruptDatabaseError(
+                f"one conversation record in {self._path} cannot be decrypted: it is damaged "
+                "or was altered. Deleting that conversation lets the person start again."
+            ) from exc
+
+    async def save(self, key: str, record: dict[str, Any]) -> None:
+        """Seal and store ``record``; committed (fsynced) when this returns."""
+        blob = self._keyring.seal(key, record, SCHEMA_VERSION)
+        await self._run(
+            "INSERT INTO conversations (key, blob, updated_at) VALUES (?, ?, ?) ON CONFLICT (key)"
+            " DO UPDATE SET blob = excluded.blob, updated_at = excluded.updated_at",
+            (key, blob, unix_seconds(self._clock())),
+        )
+
+    async def delete(self, key: str) -> None:
+        """Erase the conversation; secure_delete zeroes it and a checkpoint empties the WAL."""
+        await self._run("DELETE FROM conversations WHERE key = ?", (key,))
+        await self._empty_wal()
+
+    async def mark_blocked(self, key: str) -> None:
+        """The person blocked the bot: erase their data."""
+        await self.delete(key)
+
+    async def expire(self) -> int:
+        """Erase conversations idle longer than the retention period; prune seen updates."""
+        now = unix_seconds(self._clock())
+        erased = await self._run(
+            "DELETE FROM conversations WHERE updated_at < ?",
+            (now - int(self._retention.total_seconds()),),
+        )
+        await self._run(
+            "DELETE FROM seen_updates WHERE seen_at < ?",
+            (now - int(SEEN_UPDATES_KEPT.total_seconds()),),
+        )
+        if erased:
+            await self._empty_wal()
+        return erased
+
+    async def seen_update(self, channel: str, update_id: int) -> bool:
+        """True the first time an update is seen (stored as an HMAC token), False after."""
+        token = self._keyring.update_token(channel, update_id)
+        inserted = await self._run(
+            "INSERT OR IGNORE INTO seen_updates (token, seen_at) VALUES (?, ?)",
+            (token, unix_seconds(self._clock())),
+        )
+        return inserted == 1
+
+    async def run_expiry(self, every: timedelta) -> None:
+        """Call expire() every ``every`` until cancelled (start it as a task)."""
+        await run_expiry_loop(self, every)
+
+    async def close(self) -> None:
+        """Close the connection; SQLite checkpoints and removes the WAL file."""
+        db, self._db = self._db, None
+        if db is not None:
+            with _translated(self._path):
+                await db.close()
+
+    # -- internals -------------------------------------------------------------
+
+    @property
+    def _conn(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise StorageError(f"the store for {self._path} is closed")
+        return self._db
+
+    async def _run(self, sql: str, parameters: tuple[Any, ...] = ()) -> int:
+        """One statement, committed on its own; returns the number of rows changed."""
+        with _translated(self._path):
+            async with self._conn.execute(sql, parameters) as cursor:
+                return cursor.rowcount
+
+    async def _fetch(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[Any]:
+        # Reading every row finishes the statement, so no read snapshot stays open
+        # (an open one would stop the checkpoint that empties the WAL).
+        with _translated(self._path):
+            return list(await self._conn.execute_fetchall(sql, parameters))
+
+    async def _empty_wal(self) -> None:
+        """Copy the WAL into the file and truncate it, so erased pages are not left there."""
+        busy, _, _ = (await self._fetch("PRAGMA wal_checkpoint(TRUNCATE)"))[0]
+        if busy:
+            log.warning(
+                "erased data may stay in %s-wal until the next checkpoint: "
+                "another connection is reading the database",
+                self._path,
+            )
+
+    async def _setup(self, busy_timeout_ms: int, max_page_count: int | None) -> None:
+        await self._run(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        # Check before anything writes, so a damaged file is reported, never rewritten.
+        problems = [row[0] for row in await self._fetch("PRAGMA quick_check")]
+        if problems != ["ok"]:
+            raise CorruptDatabaseError(_corrupt_message(self._path, "; ".join(problems[:3])))
+        (mode,) = (await self._fetch("PRAGMA journal_mode = WAL"))[0]
+        if mode != "wal":
+            log.warning("%s cannot use WAL (journal mode %s); continuing", self._path, mode)
+        await self._run("PRAGMA synchronous = FULL")
+        await self._run("PRAGMA secure_delete = ON")
+        await self._run("PRAGMA foreign_keys = ON")
+        if max_page_count is not None:
+            await self._run(f"PRAGMA max_page_count = {int(max_page_count)}")
+        async with self._transaction():
+            await self._upgrade()
+            await self._check_key()
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[None]:
+        await self._run("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if self._conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    await self._conn.execute("ROLLBACK")
+            raise
+        await self._run("COMMIT")
+
+    async def _upgrade(self) -> None:
+        ((found,),) = await self._fetch("PRAGMA user_version")
+        if found > SCHEMA_VERSION:
+            raise StorageError(
+                f"{self._path} has schema version {found}, but this kakekomi reads up to "
+                f"{SCHEMA_VERSION}. Run a newer kakekomi, or restore a backup made by this one."
+            )
+        if found == 0 and (await self._fetch("SELECT count(*) FROM sqlite_master"))[0][0]:
+            raise StorageError(
+                f"{self._path} is an SQLite database but not a kakekomi one (it has tables "
+                "and no schema version). It was left as it is; choose another file."
+            )
+        if found < SCHEMA_VERSION:
+            log.info("upgrading %s from schema %d to %d", self._path, found, SCHEMA_VERSION)
+            with _translated(self._path):
+                await migrate(self._conn, found, unix_seconds(self._clock()))
+
+    async def _check_key(self) -> None:
+        """Fail at open, not at the first load, when the secret is not the one that wrote."""
+        rows = await self._fetch("SELECT value FROM meta WHERE name = 'key_check'")
+        if rows:
+            if not self._keyring.matches(rows[0][0]):
+                raise WrongKeyError(_wrong_key_message(self._path))
+            return
+        sample = await self._fetch("SELECT key, blob FROM conversations LIMIT 1")
+        if sample:
+            try:
+                self._keyring.unseal(*sample[0])
+            except ValueError:
+                raise WrongKeyError(_wrong_key_message(self._path)) from None
+        await self._run(
+            "INSERT INTO meta (name, value) VALUES ('key_check', ?)", (self._keyring.key_check,)
+        )
+
+
+def _prepare_file(path: Path) -> None:
+    """Create missing parent directories (0o700) and the file itself (0o600).
+
+    SQLite gives the -wal and -shm files the permissions of the database file.
+    """
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as exc:
+        raise StorageUnavailable(
+            f"cannot create the database {path}: {exc.strerror or exc}. "
+            "Check that the directory can be created and written."
+        ) from exc
+
+
+@contextlib.contextmanager
+def _translated(path: Path) -> Iterator[None]:
+    """Turn sqlite3 errors into storage errors that say what to do."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise _translate(exc, path) from exc
+
+
+def _translate(exc: sqlite3.Error, path: Path) -> StorageError:
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    text = str(exc)
+    if primary in _CORRUPT or "not a database" in text or "malformed" in text:
+        return CorruptDatabaseError(_corrupt_message(path, text))
+    reason = _UNAVAILABLE.get(primary) if primary is not None else None
+    if reason is None and ("locked" in text or "readonly" in text or "full" in text):
+        reason = text
+    if reason is not None:
+        return StorageUnavailable(
+            f"cannot use the database {path} right now: {reason} (SQLite: {text}). "
+            "The last saved state is kept."
+        )
+    return StorageError(f"database error in {path}: {text}")
+
+
+def _corrupt_message(path: Path, detail: str) -> str:
+    return (
+        f"{path} is damaged or is not a kakekomi database ({detail}). The file was left "
+        "exactly as it is. Stop the bot and keep a copy of the file; then restore a backup, "
+        "or move the file aside to start with an empty database."
+    )
+
+
+def _wrong_key_message(path: Path) -> str:
+    return (
+        f"{path} was written with a different secret: KAKEKOMI_SECRET or the key file "
+        "differs from the one in use when this database was written. Restore the original "
+        "secret (the same KAKEKOMI_SECRET value, or the original key file) and start again. "
+        f"To start over without the old conversations instead, move {path} aside: "
+        "they cannot be read without the original secret."
+    )
