@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import logging
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from ._settings import Settings
@@ -103,6 +103,7 @@ async def _chat(settings: Settings, user: str) -> None:
 
     content = _load(settings)
     store = await open_store(settings)
+    expiry = asyncio.create_task(store.run_expiry(timedelta(hours=1)))
     try:
         dialogue = Dialogue(content, store, clock=clock_for(settings), default_lang=settings.lang)
         chat = TerminalChat(dialogue, store.pseudonym("terminal", user), lang=settings.lang)
@@ -114,6 +115,7 @@ async def _chat(settings: Settings, user: str) -> None:
         else:
             await chat.run()
     finally:
+        expiry.cancel()
         await store.close()
 
 
