@@ -156,7 +156,15 @@ def main(argv: list[str] | None = None) -> int:
         print("TELEGRAM_BOT_TOKEN is not set: opening the terminal chat.", file=sys.stderr)
         command = "chat"
     if command == "chat":
-        asyncio.run(_chat(settings, getattr(args, "user", "local")))
+        from storage import StorageError
+
+        try:
+            asyncio.run(_chat(settings, getattr(args, "user", "local")))
+        except StorageError as exc:
+            print(f"kakekomi: cannot use the database: {exc}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            return 0
         return 0
     if command == "telegram":
         _telegram(settings)
