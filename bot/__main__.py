@@ -143,10 +143,12 @@ def _lint(settings: Settings) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "httpcore", "telegram", "telegram.ext"):  # httpx logs URLs with the token
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     args = _parser().parse_args(argv)
+    # The terminal chat shares the screen with the logs: only warnings there.
+    level = logging.INFO if args.command in ("telegram", "run") else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "httpcore", "telegram", "telegram.ext", "transitions"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)  # httpx logs URLs with the token
     settings = _settings(args)
     command = args.command or "run"
     if command == "run":

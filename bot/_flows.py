@@ -96,6 +96,7 @@ class State:
     flow: str | None = None
     at: str | None = None
     end: bool = False
+    go_line: int = 0
 
     @property
     def waits(self) -> bool:
@@ -334,7 +335,7 @@ class _Parser:
             ask=self.ask(raw["ask"], kl("ask")) if raw.get("ask") else None,
             branch=self.branch(raw["branch"], kl("branch")) if raw.get("branch") else (),
             go=raw.get("go"), call=raw.get("call"), flow=raw.get("flow"), at=raw.get("at"),
-            end=end is True)
+            end=end is True, go_line=kl("go"))
 
 
 def parse_flow(raw: Any, file: str, expected_id: str, problems: list[Problem]) -> Flow | None:
@@ -375,7 +376,7 @@ def parse_flow(raw: Any, file: str, expected_id: str, problems: list[Problem]) -
 def _check_targets(flow: Flow, p: _Parser) -> None:
     for state in flow.states.values():
         arms: list[tuple[str | None, int]] = [(c.go, c.line) for c in state.buttons]
-        arms += [(r.go, r.line) for r in state.branch] + [(state.go, state.line)]
+        arms += [(r.go, r.line) for r in state.branch] + [(state.go, state.go_line or state.line)]
         for target, line in arms:
             if target and target not in flow.states and target not in SPECIAL_TARGETS:
                 p.bad(line, f"state '{state.name}' leads to '{target}', which is not a state "

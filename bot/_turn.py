@@ -16,6 +16,7 @@ from ._memo import memo_document, render_memo, split_text
 MAX_AUTO_STEPS = 60
 TEXT_LIMIT = 3800
 TICK = "✅ "
+BULLETS = ("・", "•", "- ", "✅", "⚠", "□", "⬜", "☐")
 # What each navigation token's label is.
 NAV_LABELS = {
     "@back": "engine.nav.back", "@menu": "engine.nav.menu", "@exit": "engine.nav.exit",
@@ -49,6 +50,17 @@ class Turn:
 
     def say_filled(self, key: str) -> None:
         self.parts.append((key, self.content.locales.fill(self.conv.lang, key, self.conv.slots)))
+
+    def _joined(self) -> str:
+        """Paragraphs apart, but a list item (・, -, ✅ ...) right under the line before it."""
+        text = ""
+        for _, part in self.parts:
+            if not part:
+                continue
+            if text:
+                text += "\n" if part.lstrip().startswith(BULLETS) else "\n\n"
+            text += part
+        return text
 
     def clear_output(self) -> None:
         self.parts.clear()
@@ -240,7 +252,7 @@ class Turn:
         reply = self.reply
         reply.lang = self.conv.lang
         reply.keys.extend(key for key, _ in self.parts)
-        text = "\n\n".join(t for _, t in self.parts if t)
+        text = self._joined()
         chunks = split_text(text, TEXT_LIMIT) if text else []
         messages = [OutMessage(chunk) for chunk in chunks]
         for doc in self.documents:
