@@ -160,12 +160,15 @@ def slots_written(content: Content) -> set[str]:
     for flow in content.flows.values():
         for state in flow.states.values():
             found |= set(state.set)
+            if state.add:
+                found.add(state.add[0])
             if state.ask:
                 found.add(state.ask.slot)
             for choice in state.buttons:
                 found |= set(choice.set)
-                if choice.toggle:
-                    found.add(choice.toggle[0])
+                for pair in (choice.toggle, choice.add):
+                    if pair:
+                        found.add(pair[0])
     found |= {c.slot for c in content.checklists.values()}
     found |= {r.toggle[0] for r in content.intent_routes if r.toggle}
     return found

@@ -280,6 +280,11 @@ class Dialogue:
             conv.shown = list(turn.tokens or [])
         state = turn.state
         if state.ask and not fresh:
+            token = self._match_button(turn, text, numbers=False)
+            if token is not None and not crisis:  # typed a button's words, e.g. "Skip"
+                turn.reply.pressed = turn.label_of(token)
+                await self._token(turn, token)
+                return
             value = self._accept(turn, text)
             if value is not None:
                 conv.remember_position()
@@ -331,10 +336,10 @@ class Dialogue:
             return None
         return text
 
-    def _match_button(self, turn: Turn, text: str) -> str | None:
+    def _match_button(self, turn: Turn, text: str, numbers: bool = True) -> str | None:
         shown = turn.conv.shown
         wanted = _norm(text)
-        if wanted.isdigit() and 1 <= int(wanted) <= len(shown):
+        if numbers and wanted.isdigit() and 1 <= int(wanted) <= len(shown):
             return shown[int(wanted) - 1]
         for token in shown:
             try:

@@ -18,8 +18,8 @@ ASK_TYPES = ("text", "datetime")
 BLOCK_KINDS = ("contacts", "checklist", "memo")
 CONTACT_TOPICS = ("extortion", "leak", "legal", "sexual_violence", "children", "crisis", "police")
 AUDIENCES = ("minor", "adult", "guardian")
-STATE_KEYS = {"say", "show", "set", "buttons", "ask", "branch", "go", "call", "flow", "at", "end"}
-BUTTON_KEYS = {"text", "go", "set", "toggle", "if", "call", "flow", "at"}
+STATE_KEYS = {"say", "show", "set", "add", "buttons", "ask", "branch", "go", "call", "flow", "at", "end"}
+BUTTON_KEYS = {"text", "go", "set", "add", "toggle", "if", "call", "flow", "at"}
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ class Choice:
     go: str | None = None
     set: Mapping[str, Any] = field(default_factory=dict)
     toggle: tuple[str, str] | None = None
+    add: tuple[str, str] | None = None
     when: Condition | None = None
     call: str | None = None
     flow: str | None = None
@@ -88,6 +89,7 @@ class State:
     say: tuple[Say, ...] = ()
     show: tuple[Block, ...] = ()
     set: Mapping[str, Any] = field(default_factory=dict)
+    add: tuple[str, str] | None = None
     buttons: tuple[Choice, ...] = ()
     ask: Ask | None = None
     branch: tuple[Route, ...] = ()
@@ -221,7 +223,7 @@ class _Parser:
         if raw is None:
             return None
         if not isinstance(raw, Mapping) or len(raw) != 1:
-            self.bad(line, "'toggle:' needs one slot and value, like {happening: threat}")
+            self.bad(line, "'toggle:' and 'add:' need one slot and value, like {happening: threat}")
             return None
         (slot, value), = raw.items()
         return (str(slot), str(value))
@@ -251,6 +253,7 @@ class _Parser:
                 result.append(Choice(
                     text=key, go=go, set=self.slots_map(item.get("set"), item_line),
                     toggle=self.toggle(item.get("toggle"), item_line),
+                    add=self.toggle(item.get("add"), item_line),
                     when=self.cond(item.get("if"), item_line), call=call, flow=flow,
                     at=item.get("at"), line=item_line))
         return tuple(result)
@@ -331,6 +334,7 @@ class _Parser:
             say=self.say(raw["say"], kl("say")) if "say" in raw else (),
             show=self.show(raw["show"], kl("show")) if "show" in raw else (),
             set=self.slots_map(raw.get("set"), kl("set")),
+            add=self.toggle(raw.get("add"), kl("add")),
             buttons=self.buttons(raw["buttons"], kl("buttons")) if raw.get("buttons") else (),
             ask=self.ask(raw["ask"], kl("ask")) if raw.get("ask") else None,
             branch=self.branch(raw["branch"], kl("branch")) if raw.get("branch") else (),

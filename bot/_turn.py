@@ -143,6 +143,8 @@ class Turn:
         for _ in range(MAX_AUTO_STEPS):
             state = self.state
             conv.slots.update(state.set)
+            if state.add:
+                self.add_to(*state.add)
             self.render_state(state)
             if state.buttons or state.ask:
                 self.wait_here()
@@ -228,11 +230,20 @@ class Turn:
         self.say("engine.back.none")
         await self.show_current()
 
+    def add_to(self, slot: str, value: str) -> None:
+        """Tick a value in a list slot (never unticks, unlike a toggle)."""
+        ticked = list(self.conv.slots.get(slot) or [])
+        if value not in ticked:
+            ticked.append(value)
+        self.conv.slots[slot] = ticked
+
     async def press(self, choice: Choice) -> None:
         conv = self.conv
         self.reply.pressed = self.t(choice.text)
         conv.remember_position()
         conv.slots.update(choice.set)
+        if choice.add:
+            self.add_to(*choice.add)
         if choice.toggle:
             slot, value = choice.toggle
             ticked = list(conv.slots.get(slot) or [])

@@ -282,3 +282,17 @@ async def test_concurrent_events_for_one_person_do_not_interleave(content):
     assert len(moved) == 1
     record = await chat.record()
     assert record["step"] == 1 + 5  # one step per reply that showed buttons
+
+
+async def test_typing_a_buttons_words_at_a_question_presses_it_instead_of_answering(content):
+    chat = await start(content)
+    await chat.walk("t.go_demo", "t.adult", "t.opt_a", "t.done")
+    await chat.type("[EN] SKIP")
+    assert "nickname" not in await chat.slots()
+    assert await chat.position() == ("demo", "when")
+
+
+async def test_add_ticks_a_list_value_once_and_never_unticks(content):
+    chat = await start(content)
+    await chat.walk("t.go_demo", "t.adult", "t.done", "t.done")
+    assert (await chat.slots())["warned"] == ["empty"]
