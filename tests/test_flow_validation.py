@@ -60,7 +60,7 @@ def test_unreachable_state_is_reported(engine_root):
 
 def test_state_with_no_way_on_is_reported(engine_root):
     demo = engine_root / "flows" / "demo.yaml"
-    edit(demo, "    say: t.pick_again\n    go: pick\n", "    say: t.pick_again\n")
+    edit(demo, "    add: {warned: empty}\n    go: pick\n", "    add: {warned: empty}\n")
     problems = problems_of(engine_root)
     assert any("'pick_again' has no way on" in p and p.startswith("flows/demo.yaml:") for p in problems)
 

@@ -1,0 +1,388 @@
+"""ContactDirectory: who can be reached *now*, from ``contacts/*.yaml``.
+
+A directory file declares its regions (time zone and public-holiday calendar)
+and lists contacts::
+
+    regions:
+      jp: {timezone: Asia/Tokyo, holidays: JP}
+    contacts:
+      - id: houterasu_support
+        name: {ja: 法テラス・サポートダイヤル, en: Houterasu support dial}
+        kind: phone                  # phone | chat | online (a form) | website
+        phones: [{number: 0570-078374, free: false}]
+        url: https://www.houterasu.or.jp/
+        topics: [legal, extortion]
+        for: [adult, guardian]       # minor | adult | guardian
+        hours:                       # always | check | a list of windows
+          - {days: [mon, tue, wed, thu, fri], open: "09:00", close: "21:00"}
+          - {days: [sat], open: "09:00", close: "17:00"}
+        closed_on_holidays: true
+        closed_dates: ["12-29", "12-30", "12-31", "01-01", "01-02", "01-03"]
+        note: {ja: ..., en: ...}     # optional, shown under the contact
+        source: https://...          # where the facts were read (required)
+        checked: 2026-11             # when (required)
+        status: verified             # verified | check ("check the site" is shown)
+
+Online forms (``kind: online``) always count as open, and are rendered as
+forms, not people. ``hours: check`` means the hours are unknown: the contact is
+listed apart, with "check the site". Hours are in the region's time zone;
+public holidays come from the ``holidays`` library. Mistakes raise
+:class:`DirectoryError` naming the file and line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import holidays
+
+__all__ = [
+    "AUDIENCES",
+    "KINDS",
+    "TOPICS",
+    "Contact",
+    "ContactDirectory",
+    "ContactStatus",
+    "DirectoryError",
+    "Phone",
+    "Region",
+    "Window",
+    "render_contacts",
+]
+
+TOPICS = frozenset(
+    {"extortion", "leak", "legal", "sexual_violence", "children", "crisis", "police"}
+)
+AUDIENCES = frozenset({"minor", "adult", "guardian"})
+KINDS = frozenset({"phone", "chat", "online", "website"})
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HORIZON_DAYS = 30  # how far ahead to look for the next opening
+
+
+class DirectoryError(ValueError):
+    """A contact directory file is broken; the message starts with ``file:line:``."""
+
+    def __init__(self, file: str | Path, line: int, message: str) -> None:
+        self.file, self.line, self.problem = str(file), line, message
+        super().__init__(f"{file}:{line}: {message}")
+
+
+@dataclass(frozen=True)
+class Phone:
+    """A number to call; ``free`` is None when the data does not say."""
+
+    number: str
+    free: bool | None = None
+    note: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Window:
+    """Opening hours on some weekdays, in minutes after midnight (close may be 1440)."""
+
+    days: frozenset[int]
+    open: int
+    close: int
+
+
+@dataclass(frozen=True)
+class Region:
+    """A region's time zone and public-holiday calendar."""
+
+    code: str
+    tz: ZoneInfo
+    holiday_country: str
+
+    def is_holiday(self, day: date) -> bool:
+        """True on the region's public holidays."""
+        return day in _holiday_calendar(self.holiday_country)
+
+
+_CALENDARS: dict[str, holidays.HolidayBase] = {}
+
+
+def _holiday_calendar(country: str) -> holidays.HolidayBase:
+    if country not in _CALENDARS:
+        _CALENDARS[country] = holidays.country_holidays(country)
+    return _CALENDARS[country]
+
+
+@dataclass(frozen=True)
+class Contact:
+    """One place to turn to, as validated from the directory."""
+
+    id: str
+    region: str
+    name: Mapping[str, str]
+    kind: str
+    phones: tuple[Phone, ...]
+    url: str | None
+    topics: frozenset[str]
+    audiences: frozenset[str]
+    hours: str | tuple[Window, ...]  # "always", "check" or windows
+    closed_on_holidays: bool
+    closed_dates: frozenset[tuple[int, int]]
+    note: Mapping[str, str] | None
+    source: str
+    checked: str
+    status: str
+    file: str = field(default="", compare=False)
+    line: int = field(default=0, compare=False)
+
+    @property
+    def always_open(self) -> bool:
+        """Answers 24 hours a day (online forms included)."""
+        return self.hours == "always" or self.kind == "online"
+
+    def display_name(self, lang: str) -> str:
+        """The name in ``lang``, falling back to Japanese, then English."""
+        return self.name.get(lang) or self.name.get("ja") or self.name.get("en") or self.id
+
+
+@dataclass(frozen=True)
+class ContactStatus:
+    """Whether a contact is open at a moment, and when it closes or opens next.
+
+    ``at`` is the moment asked about (in the region's time zone); the renderer
+    uses it to say "from 8:30" (today) rather than "Thursday 8:30".
+    """
+
+    contact: Contact
+    open_now: bool
+    opens_at: datetime | None
+    closes_at: datetime | None
+    unknown_hours: bool
+    at: datetime | None = None
+
+
+class ContactDirectory:
+    """All contacts by region; answers "who is open now for this topic and person"."""
+
+    def __init__(self, contacts: Iterable[Contact], regions: Mapping[str, Region]) -> None:
+        self.contacts: tuple[Contact, ...] = tuple(contacts)
+        self.regions: dict[str, Region] = dict(regions)
+        self._by_id = {c.id: c for c in self.contacts}
+
+    @classmethod
+    def load(cls, paths: Iterable[Path]) -> ContactDirectory:
+        """Read and validate directory files; raises :class:`DirectoryError`."""
+        from ._contactfile import read_directory_file  # keeps this module about hours
+
+        regions: dict[str, Region] = {}
+        contacts: list[Contact] = []
+        seen: dict[str, Contact] = {}
+        for path in paths:
+            file_regions, file_contacts = read_directory_file(Path(path))
+            for code, (region, line) in file_regions.items():
+                known = regions.get(code)
+                if known is not None and known != region:
+                    raise DirectoryError(path, line, f"region {code!r} is declared differently")
+                regions[code] = region
+            for c in file_contacts:
+                if c.id in seen:
+                    first = seen[c.id]
+                    msg = f"duplicate contact id {c.id!r} (first at {first.file}:{first.line})"
+                    raise DirectoryError(c.file, c.line, msg)
+                seen[c.id] = c
+                contacts.append(c)
+        return cls(contacts, regions)
+
+    def __len__(self) -> int:
+        return len(self.contacts)
+
+    def get(self, contact_id: str) -> Contact:
+        """The contact with this id (KeyError if unknown)."""
+        return self._by_id[contact_id]
+
+    def status(
+        self, topic: str, audience: str, now: datetime, region: str = "jp"
+    ) -> list[ContactStatus]:
+        """Contacts for ``topic`` and ``audience`` in ``region``, best first.
+
+        Order: open now (24-hour live lines, then other live lines, then online
+        forms), then unknown hours, then closed ones by next opening. A naive
+        ``now`` is taken as the region's local time.
+        """
+        if topic not in TOPICS:
+            raise ValueError(f"unknown topic {topic!r}; known: {', '.join(sorted(TOPICS))}")
+        if audience not in AUDIENCES:
+            raise ValueError(
+                f"unknown audience {audience!r}; known: {', '.join(sorted(AUDIENCES))}"
+            )
+        if region not in self.regions:
+            raise ValueError(f"unknown region {region!r}; known: {', '.join(sorted(self.regions))}")
+        reg = self.regions[region]
+        local = now.replace(tzinfo=reg.tz) if now.tzinfo is None else now.astimezone(reg.tz)
+        found = []
+        for index, c in enumerate(self.contacts):
+            if c.region == region and topic in c.topics and audience in c.audiences:
+                st = contact_status(c, reg, local)
+                found.append((_rank(st), index, st))
+        found.sort(key=lambda item: (item[0], item[1]))
+        return [st for _, _, st in found]
+
+
+def _rank(st: ContactStatus) -> tuple[int, float]:
+    if st.open_now:
+        if st.contact.kind == "online":
+            return (2, 0.0)
+        return (0, 0.0) if st.contact.hours == "always" else (1, 0.0)
+    if st.unknown_hours:
+        return (3, 0.0)
+    if st.opens_at is not None:
+        return (4, st.opens_at.timestamp())
+    return (5, 0.0)
+
+
+def _closed_on(c: Contact, region: Region, day: date) -> bool:
+    if (day.month, day.day) in c.closed_dates:
+        return True
+    return c.closed_on_holidays and region.is_holiday(day)
+
+
+def contact_status(c: Contact, region: Region, now: datetime) -> ContactStatus:
+    """Whether ``c`` is open at ``now`` (aware, in the region's zone) and its next change."""
+    if c.always_open:
+        return ContactStatus(c, True, None, None, False, now)
+    if c.hours == "check" or isinstance(c.hours, str):
+        return ContactStatus(c, False, None, None, True, now)
+    opens_at: datetime | None = None
+    today = now.date()
+    for offset in range(-1, _HORIZON_DAYS + 1):  # from yesterday: windows past midnight
+        day = today + timedelta(days=offset)
+        if _closed_on(c, region, day):
+            continue
+        midnight = datetime(day.year, day.month, day.day, tzinfo=region.tz)
+        for w in c.hours:
+            if day.weekday() not in w.days:
+                continue
+            start = midnight + timedelta(minutes=w.open)
+            end = midnight + timedelta(minutes=w.close)
+            if start <= now < end:
+                return ContactStatus(c, True, None, end, False, now)
+            if start > now and (opens_at is None or start < opens_at):
+                opens_at = start
+        if opens_at is not None and offset >= 1:
+            break  # later days cannot open earlier
+    return ContactStatus(c, False, opens_at, None, False, now)
+
+
+# ---------------------------------------------------------------- rendering
+
+Text = Callable[..., str]
+
+
+def _clock(dt: datetime | int) -> str:
+    """ "8:30"; window ends past midnight (e.g. 1800 minutes) are shown as clock times."""
+    minutes = (dt if dt <= 1440 else dt - 1440) if isinstance(dt, int) else dt.hour * 60 + dt.minute
+    return f"{minutes // 60}:{minutes % 60:02d}"
+
+
+def _opening(st: ContactStatus, text: Text) -> str:
+    assert st.opens_at is not None
+    when, time = st.opens_at, _clock(st.opens_at)
+    if st.at is not None:
+        days = (when.date() - st.at.astimezone(when.tzinfo).date()).days
+        if days == 0:
+            return text("contacts.opens_today", time=time)
+        if days == 1:
+            return text("contacts.opens_tomorrow", time=time)
+        if days >= 7:
+            day = text("contacts.date", month=when.month, day=when.day)
+            return text("contacts.opens_date", date=day, time=time)
+    weekday = text(f"contacts.weekday.{DAYS[when.weekday()]}")
+    return text("contacts.opens_on", weekday=weekday, time=time)
+
+
+def _hours_summary(c: Contact, text: Text) -> str:
+    assert not isinstance(c.hours, str)
+    sep = text("contacts.list_separator")
+    parts = []
+    for w in c.hours:
+        if w.days == frozenset(range(5)):
+            days = text("contacts.weekdays")
+        elif w.days == frozenset(range(7)):
+            days = text("contacts.daily")
+        else:
+            days = sep.join(text(f"contacts.weekday_short.{DAYS[d]}") for d in sorted(w.days))
+        parts.append(
+            f"{days} " + text("contacts.time_range", open=_clock(w.open), close=_clock(w.close))
+        )
+    if c.closed_on_holidays:
+        parts.append(text("contacts.holidays_closed"))
+    return text("contacts.hours", hours=sep.join(parts))
+
+
+def _item(st: ContactStatus, lang: str, text: Text) -> list[str]:
+    c = st.contact
+    sep = text("contacts.list_separator")
+    state: list[str] = []
+    if c.kind == "chat":
+        state.append(text("contacts.chat"))
+    if c.kind == "online":
+        state.append(text("contacts.online_form"))
+    elif st.open_now:
+        state.append(
+            text("contacts.always")
+            if st.closes_at is None
+            else text("contacts.open_until", time=_clock(st.closes_at))
+        )
+    elif st.unknown_hours:
+        state.append(text("contacts.check_site"))
+    elif st.opens_at is not None:
+        state.append(_opening(st, text))
+    else:
+        state.append(text("contacts.no_next_opening"))
+    name = c.display_name(lang)
+    lines = [text("contacts.item", name=name, status=sep.join(state))]
+    for phone in c.phones:
+        details = (
+            []
+            if phone.free is None
+            else [text("contacts.free") if phone.free else text("contacts.paid_call")]
+        )
+        if phone.note:
+            details.append(phone.note.get(lang) or next(iter(phone.note.values())))
+        if details:
+            line = text("contacts.phone_detail", number=phone.number, detail=sep.join(details))
+        else:
+            line = text("contacts.phone", number=phone.number)
+        lines.append("  " + line)
+    if c.url:
+        lines.append("  " + c.url)
+    if c.kind == "online":
+        lines.append("  " + text("contacts.online_form_note"))
+    if not st.open_now and not st.unknown_hours and not isinstance(c.hours, str):
+        lines.append("  " + _hours_summary(c, text))
+    if c.note:
+        lines.append("  " + (c.note.get(lang) or next(iter(c.note.values()))))
+    if c.status == "check" and not st.unknown_hours:
+        lines.append("  " + text("contacts.unconfirmed"))
+    return lines
+
+
+def render_contacts(statuses: Sequence[ContactStatus], lang: str, text: Text) -> str:
+    """Plain text for a phone screen: open now, then hours to check, then closed.
+
+    ``text(key, **placeholders)`` supplies every word (locale keys ``contacts.*``);
+    names, numbers, URLs and notes come from the directory.
+    """
+    if not statuses:
+        return text("contacts.none")
+    sections = [
+        ("contacts.open_now", [s for s in statuses if s.open_now]),
+        ("contacts.check_hours_title", [s for s in statuses if not s.open_now and s.unknown_hours]),
+        ("contacts.closed_now", [s for s in statuses if not s.open_now and not s.unknown_hours]),
+    ]
+    blocks = []
+    for title, items in sections:
+        if items:
+            lines = [text(title)]
+            for st in items:
+                lines += _item(st, lang, text)
+            blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
