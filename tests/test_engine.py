@@ -296,3 +296,37 @@ async def test_add_ticks_a_list_value_once_and_never_unticks(content):
     chat = await start(content)
     await chat.walk("t.go_demo", "t.adult", "t.done", "t.done")
     assert (await chat.slots())["warned"] == ["empty"]
+
+
+async def test_crisis_words_inside_an_answer_get_crisis_lines_first_and_the_answer_is_kept(content):
+    chat = await start(content, lang="ja", now="2026-11-29T02:00+09:00")
+    await chat.walk("t.go_demo", "t.adult", "t.opt_a", "t.done")
+    await chat.type("もう死にたい")
+    assert chat.keys[0] == "crisis.message"
+    assert "contacts:crisis" in chat.keys
+    assert "0120-279-338" in chat.text  # a 24-hour line, open at 2 a.m. on a Sunday
+    assert (await chat.slots())["nickname"] == "もう死にたい"
+    await chat.press("crisis.not_safe")
+    assert "crisis.danger" in chat.keys and "110" in chat.text and "119" in chat.text
+    await chat.press("crisis.continue")
+    assert "t.when_q" in chat.keys  # back where they were, nothing lost
+
+
+async def test_crisis_words_at_a_button_step_interrupt_and_resume(content):
+    chat = await start(content)
+    await chat.press("t.go_demo")
+    await chat.type("I want to kill myself")
+    assert chat.keys[0] == "crisis.message"
+    await chat.press("crisis.safe_now")
+    assert "t.age_q" in chat.keys
+    assert await chat.position() == ("demo", "age")
+
+
+async def test_free_text_is_understood_and_confirmed_before_routing(content):
+    chat = await start(content, lang="ja")
+    await chat.type("インスタで知らない人とビデオ通話したら録画されてて10万払えって言われた")
+    assert "engine.intent.confirm" in chat.keys
+    assert await chat.position() == ("menu", "main")
+    await chat.press("engine.intent.yes")
+    assert chat.keys[0] == "t.late"  # the fixture routes threats to demo/late_entry
+    assert (await chat.slots())["things"] == ["b"]
