@@ -94,6 +94,12 @@ class Dialogue:
                 self._unsaved_ids.setdefault(key, []).extend(sent)
             return reply
 
+    async def blocked(self, key: str) -> None:
+        """The person blocked the bot: erase what is stored, and what is only in memory."""
+        async with self._lock(key):
+            self._unsaved_ids.pop(key, None)
+            await self.store.mark_blocked(key)
+
     async def flush(self) -> None:
         """Persist message ids sent since each conversation's last commit (at shutdown)."""
         for key in list(self._unsaved_ids):
