@@ -529,3 +529,37 @@ def test_redaction_covers_both_token_shapes():
     assert "ABC" not in redact("GET https://api.telegram.org/bot123456:ABC-def_ghi/getMe")
     assert redact("token 1234567890:AAAAAAAAAAAAAAAAAAAAAAAAA ok") == "token [REDACTED] ok"
     assert redact("/file/bot123456%3AABCDEFGHIJKLMNOPQRSTUVWX/x") == "/file/[REDACTED]/x"
+
+
+# ---- quick exit and erase -------------------------------------------------------------------
+
+
+async def test_exit_deletes_every_message_sent_and_received_and_keeps_the_place(bot, stub, content):
+    stub.send_command(ALICE, "start")
+    await bot.settle()
+    await press(bot, ALICE, "[en] demo")
+    stub.send_text(ALICE, "hello?")
+    await bot.settle()
+    before = {m.message_id for m in stub.messages[ALICE.id]}
+    assert len(before) >= 5
+    stub.send_command(ALICE, "exit")
+    await bot.settle()
+    messages = stub.messages[ALICE.id]
+    assert all(m.deleted for m in messages), [m.message_id for m in messages if not m.deleted]
+    deleted = {c.params.get("message_id") for c in stub.calls_to("deleteMessage")}
+    for call in stub.calls_to("deleteMessages"):
+        deleted |= set(call.params["message_ids"])
+    assert before <= deleted  # exactly what was shown, received or sent, is gone
+    assert await bot.position(ALICE) == ("demo", "age")
+
+
+async def test_forget_erases_the_record_and_clears_the_chat(bot, stub, content):
+    stub.send_command(BOB, "start")
+    await bot.settle()
+    await press(bot, BOB, "[ja] demo")  # Bob's Telegram is in Japanese
+    stub.send_command(BOB, "forget")
+    await bot.settle()
+    await press(bot, BOB, t(content, "ja", "engine.forget.yes"))
+    left = [m for m in stub.messages[BOB.id] if not m.deleted]
+    assert [m.text for m in left] == [t(content, "ja", "engine.forget.done")]
+    assert await bot.record(BOB) is None
