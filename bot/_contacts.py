@@ -226,6 +226,18 @@ class ContactDirectory:
         return [st for _, _, st in found]
 
 
+def merge_statuses(lists: Iterable[Sequence[ContactStatus]]) -> list[ContactStatus]:
+    """Several topics' lists as one, each contact once, best first (same order as status())."""
+    seen: dict[str, tuple[tuple[int, float], int, ContactStatus]] = {}
+    position = 0
+    for statuses in lists:
+        for st in statuses:
+            if st.contact.id not in seen:
+                seen[st.contact.id] = (_rank(st), position, st)
+            position += 1
+    return [st for _, _, st in sorted(seen.values(), key=lambda item: (item[0], item[1]))]
+
+
 def _rank(st: ContactStatus) -> tuple[int, float]:
     if st.open_now:
         if st.contact.kind == "online":

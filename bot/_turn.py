@@ -81,18 +81,30 @@ class Turn:
         for item in state.say:
             if self.holds(item.when):
                 self.say_filled(item.key)
-        for block in state.show:
-            if self.holds(block.when):
+        blocks = [b for b in state.show if self.holds(b.when)]
+        contacts = [b for b in blocks if b.kind == "contacts"]
+        for block in blocks:
+            if block.kind != "contacts":
                 self.render_block(block)
+            elif block is contacts[0]:
+                self.render_contacts(contacts)
+
+    def render_contacts(self, blocks: list[Block]) -> None:
+        """One list for all of a state's contact blocks: each contact once, open ones first."""
+        if self.content.directory is None:
+            return
+        from ._contacts import merge_statuses, render_contacts
+
+        age_group = "minor" if self.conv.slots.get("age") == "under18" else "adult"
+        merged = merge_statuses(
+            self.content.directory.status(b.arg, b.audience or age_group, self.now) for b in blocks)
+        self.parts.append((f"contacts:{blocks[0].arg}", render_contacts(merged, self.conv.lang, self.t)))
+        self.parts.extend((f"contacts:{b.arg}", "") for b in blocks[1:])
 
     def render_block(self, block: Block) -> None:
         lang, slots = self.conv.lang, self.conv.slots
-        if block.kind == "contacts" and self.content.directory is not None:
-            from ._contacts import render_contacts
-
-            audience = block.audience or ("minor" if slots.get("age") == "under18" else "adult")
-            statuses = self.content.directory.status(block.arg, audience, self.now)
-            self.parts.append((f"contacts:{block.arg}", render_contacts(statuses, lang, self.t)))
+        if block.kind == "contacts":
+            self.render_contacts([block])
         elif block.kind == "checklist":
             checklist = self.content.checklists[block.arg]
             ticked = slots.get(checklist.slot) or []

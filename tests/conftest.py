@@ -20,6 +20,7 @@ def build_engine_content(target: Path) -> Path:
             source = ROOT / "locales" / lang / name
             if source.exists():
                 shutil.copy(source, target / "locales" / lang / name)
+    (target / "contacts").mkdir(exist_ok=True)  # git keeps no empty folder
     for source in (ROOT / "contacts").glob("*.yaml"):
         shutil.copy(source, target / "contacts" / source.name)
     return target
@@ -28,3 +29,12 @@ def build_engine_content(target: Path) -> Path:
 @pytest.fixture
 def engine_root(tmp_path: Path) -> Path:
     return build_engine_content(tmp_path / "content")
+
+
+# ---- flow coverage (issue 8) ---------------------------------------------------------------
+# After a full, green run, fail if some flow state was never visited by any test.
+# The logic lives in tests/test_zz_flow_coverage.py; `kakekomi coverage` reads the result.
+def pytest_sessionfinish(session, exitstatus):
+    from tests.test_zz_flow_coverage import check_flow_coverage
+
+    check_flow_coverage(session, exitstatus)

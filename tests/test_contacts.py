@@ -399,3 +399,16 @@ def test_a_window_past_midnight(tmp_path: Path) -> None:
     assert not saturday_7am.open_now and saturday_7am.opens_at == at(2026, 12, 4, 22)
     out = render_contacts([saturday_7am], "en", locale_text("en"))
     assert "Hours: Fri 22:00–6:00" in out
+
+
+def test_merged_topics_list_each_contact_once_open_ones_first() -> None:
+    from bot._contacts import merge_statuses
+
+    directory = ContactDirectory.load(sorted((ROOT / "contacts").glob("*.yaml")))
+    now = datetime(2026, 11, 29, 2, 0, tzinfo=JST)
+    lists = [directory.status(t, "minor", now) for t in ("children", "police", "crisis")]
+    merged = merge_statuses(lists)
+    ids = [st.contact.id for st in merged]
+    assert len(ids) == len(set(ids)) == len({st.contact.id for lst in lists for st in lst})
+    opens = [st.open_now for st in merged]
+    assert opens == sorted(opens, reverse=True)  # every open one before any closed one
