@@ -130,16 +130,9 @@ def _telegram(settings: Settings) -> None:
 
 
 def _lint(settings: Settings) -> int:
-    from ._lint import lint
+    from ._lint import run_lint
 
-    problems = lint(settings.content_root)
-    for problem in problems:
-        print(problem)
-    if problems:
-        print(f"{len(problems)} problem(s).", file=sys.stderr)
-        return 1
-    print("All flows, locales and contacts are valid.")
-    return 0
+    return run_lint(settings.content_root)
 
 
 def main(argv: list[str] | None = None) -> int:

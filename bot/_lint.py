@@ -1,17 +1,190 @@
-"""`kakekomi lint`: every content check, as a list of problems with file and line."""
+"""`kakekomi lint`: every content check, as a list of problems with file and line.
+
+First everything `load_content` checks (the bot refuses to start on any of it). When
+the content loads, the authoring checks below run too. Each is an error (the bot
+would misbehave: exit 1) or a `LintWarning` (worth a look, printed, exit 0); the
+limits are the constants here and are explained in docs/authoring.md.
+"""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TextIO
 
-from ._content import load_content
+from ._content import MENU_FLOW, Content, load_content, used_keys
 from ._errors import ContentError, Problem
+from ._graph import called_flows, flow_links, subflow_only
+
+# Telegram refuses a message longer than 4096 characters (counted in UTF-16 code units);
+# https://core.telegram.org/bots/api#sendmessage. Error.
+TELEGRAM_TEXT_LIMIT = 4096
+# About one phone screen above the buttons (~20 lines of ~20 Japanese or ~40 Latin
+# characters). A longer text is hard to take in at once: split it into two steps. Warning.
+PHONE_TEXT_LIMIT = {"ja": 400, "en": 800}
+# A button on its own row shows about this much on a phone before Telegram cuts it with "…".
+BUTTON_LABEL_LIMIT = {"ja": 24, "en": 40}
+# Buttons a state may offer; the bot adds its own row (back + menu) under them. Warning.
+MAX_BUTTONS = 8
+# Locale keys the engine and channels look up by a computed name, not from flows:
+# a key under these prefixes is never reported as unused. Add a prefix here when new
+# code looks texts up by a computed key (like memo.value.<slot>.<item>).
+USED_BY_CODE = ("engine.", "commands.", "crisis.", "intents.", "contacts.", "memo.", "common.")
+# Flows that need not lead to any contacts: the menu (it offers "contacts now" itself)
+# and the memo (a form). Flows only ever run as sub-flows are exempt too: their caller is checked.
+CONTACTS_EXEMPT = (MENU_FLOW, "memo")
+
+
+@dataclass(frozen=True)
+class LintWarning(Problem):
+    """Worth a look, but the bot works: printed by `kakekomi lint`, which still exits 0."""
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: warning: {self.message}"
+
+
+def is_error(problem: Problem) -> bool:
+    return not isinstance(problem, LintWarning)
 
 
 def lint(root: Path) -> list[Problem]:
-    """Load everything the bot loads at start and report what is wrong."""
+    """Load everything the bot loads at start and report what is wrong; errors first."""
     try:
-        load_content(root)
+        content = load_content(root)
     except ContentError as exc:
         return exc.problems
-    return []
+    found = [*_locale_texts(content), *_buttons(content), *_subflow_ends(content),
+             *_contacts(content)]
+    return sorted(found, key=lambda p: (not is_error(p), p.file, p.line, p.message))
+
+
+def run_lint(root: Path, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """Print every problem and warning; the exit status is 1 only when there are errors."""
+    problems = lint(root)
+    errors = [p for p in problems if is_error(p)]
+    for problem in problems:
+        print(problem, file=out)
+    if errors:
+        print(f"{len(errors)} problem(s), {len(problems) - len(errors)} warning(s).", file=err)
+        return 1
+    if problems:
+        print(f"No errors; {len(problems)} warning(s) worth a look.", file=err)
+        return 0
+    print("All flows, locales and contacts are valid.", file=out)
+    return 0
+
+
+def _limit(table: dict[str, int], lang: str) -> int:
+    return table.get(lang, table["en"])
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+# ---- texts ---------------------------------------------------------------------------
+def _locale_texts(content: Content) -> Iterator[Problem]:
+    """Unused keys, and texts too long for Telegram or for a phone screen."""
+    locales = content.locales
+    used = {key for key, _, _ in used_keys(content)}
+    for key in sorted(locales.keys()):
+        if key not in used and not key.startswith(USED_BY_CODE):
+            file, line = locales.where[(locales.default, key)]
+            yield LintWarning(file, line, f"'{key}' is not used by any flow; remove it "
+                              "(in every language), or use it in a flow")
+    for lang, table in locales.values.items():
+        for key, value in table.items():
+            if not isinstance(value, str):
+                continue
+            file, line = locales.where[(lang, key)]
+            if _utf16(value) > TELEGRAM_TEXT_LIMIT:
+                yield Problem(file, line, f"'{key}' is {_utf16(value)} characters long; Telegram "
+                              f"refuses messages over {TELEGRAM_TEXT_LIMIT}: split it in two")
+            elif len(value) > _limit(PHONE_TEXT_LIMIT, lang):
+                yield LintWarning(file, line, f"'{key}' is {len(value)} characters long, more than "
+                                  f"fits on a phone screen ({_limit(PHONE_TEXT_LIMIT, lang)} for "
+                                  f"'{lang}'): split it over two steps, or shorten it")
+
+
+def _button_keys(content: Content) -> dict[str, tuple[str, str, int]]:
+    keys: dict[str, tuple[str, str, int]] = {}
+    for flow in content.flows.values():
+        for state in flow.states.values():
+            for choice in state.buttons:
+                keys.setdefault(choice.text, (f"{flow.id}/{state.name}", flow.file, choice.line))
+    from ._turn import NAV_LABELS
+
+    for key in NAV_LABELS.values():
+        keys.setdefault(key, ("the engine's buttons", "bot/_turn.py", 1))
+    return keys
+
+
+def _buttons(content: Content) -> Iterator[Problem]:
+    """Labels too long for a phone, and states with more buttons than fit."""
+    locales = content.locales
+    for key, (where, _, _) in sorted(_button_keys(content).items()):
+        for lang in locales.languages:
+            label = locales.raw(lang, key)
+            if not isinstance(label, str) or (lang, key) not in locales.where:
+                continue
+            limit = _limit(BUTTON_LABEL_LIMIT, lang)
+            if len(label) > limit:
+                file, line = locales.where[(lang, key)]
+                yield LintWarning(file, line, f"button label '{key}' ({where}) is {len(label)} "
+                                  f"characters; a phone shows about {limit} for '{lang}' "
+                                  "before cutting it off")
+    for flow in content.flows.values():
+        for state in flow.states.values():
+            if len(state.buttons) > MAX_BUTTONS:
+                yield LintWarning(flow.file, state.line, f"state '{state.name}' has "
+                                  f"{len(state.buttons)} buttons (the bot adds back and menu); "
+                                  f"more than {MAX_BUTTONS} do not fit on a phone: "
+                                  "split it into two steps")
+
+
+# ---- how flows end -------------------------------------------------------------------
+def _returns(state: Any) -> bool:
+    return state.end or state.go == "@return" or any(c.go == "@return" for c in state.buttons)
+
+
+def _subflow_ends(content: Content) -> Iterator[Problem]:
+    """A flow run as a sub-flow must be able to end, or its callers never go on."""
+    callers = called_flows(content)
+    for flow in content.flows.values():
+        if flow.id in callers and not any(_returns(s) for s in flow.states.values()):
+            by = ", ".join(callers[flow.id])
+            yield Problem(flow.file, flow.line, f"flow '{flow.id}' is run as a sub-flow (by {by}) "
+                          "but never ends: give a state 'end: true' so the person comes back")
+        elif flow.id not in callers:
+            for state in flow.states.values():
+                if _returns(state) and not state.end:
+                    yield LintWarning(flow.file, state.line, f"state '{state.name}' goes to "
+                                      f"@return, but flow '{flow.id}' is never run as a sub-flow: "
+                                      "it will go to the main menu (write @menu)")
+
+
+# ---- contacts --------------------------------------------------------------------------
+def _contacts(content: Content) -> Iterator[Problem]:
+    """Every topic flow offers contacts: in itself, or in a flow it runs or leads to."""
+    exempt = set(CONTACTS_EXEMPT) | subflow_only(content)
+    onward: dict[str, set[str]] = {}
+    for link in flow_links(content):
+        if link.kind != "intent" and link.target != MENU_FLOW:
+            onward.setdefault(link.source, set()).add(link.target)
+    offers = {flow.id for flow in content.flows.values()
+              if any(b.kind == "contacts" for s in flow.states.values() for b in s.show)}
+    for flow in content.flows.values():
+        if flow.id in exempt:
+            continue
+        seen, todo = set(), [flow.id]
+        while todo:
+            current = todo.pop()
+            if current not in seen:
+                seen.add(current)
+                todo.extend(onward.get(current, ()))
+        if not seen & offers:
+            yield Problem(flow.file, flow.line, f"flow '{flow.id}' never shows contacts: add a "
+                          "'show: [contacts: TOPIC]' block where the person may need help, "
+                          "or a button to the contacts_now flow")

@@ -35,6 +35,10 @@ def engine_root(tmp_path: Path) -> Path:
 # After a full, green run, fail if some flow state was never visited by any test.
 # The logic lives in tests/test_zz_flow_coverage.py; `kakekomi coverage` reads the result.
 def pytest_sessionfinish(session, exitstatus):
-    from tests.test_zz_flow_coverage import check_flow_coverage
-
+    try:
+        from tests.test_zz_flow_coverage import check_flow_coverage
+    except ModuleNotFoundError as exc:  # a checkout without the coverage check
+        if exc.name != "tests.test_zz_flow_coverage":
+            raise
+        return
     check_flow_coverage(session, exitstatus)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import Chat
+from tests.helpers import Chat
 
 LANGS = ["ja", "en"]
 NIGHT = "2026-11-26T01:30+09:00"

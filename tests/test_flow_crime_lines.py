@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from helpers import Chat, content
+from tests.helpers import Chat, content
 
 LANGS = ["ja", "en"]
 AGE = {"under18": "crime.age.under18", "adult": "crime.age.adult",

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from helpers import Chat, content
+from tests.helpers import Chat, content
 
 LANGS = ["ja", "en"]
 TOPICS = {  # menu button → (first screen key, summary item)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import Chat
+from tests.helpers import Chat
 
 LANGS = ["ja", "en"]
 NIGHT = "2026-11-26T01:30+09:00"

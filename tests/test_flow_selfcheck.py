@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import Chat
+from tests.helpers import Chat
 
 DAY = "2026-11-25T14:00+09:00"
 LATE = "2026-11-26T02:00+09:00"
@@ -305,7 +305,7 @@ async def test_a_second_check_forgets_the_first_answers(lang):
 
 
 def test_selfcheck_never_tells_anyone_to_pay_delete_or_send():
-    from helpers import content
+    from tests.helpers import content
 
     locales = content().locales
     for lang in LANGS:

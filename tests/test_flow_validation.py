@@ -121,6 +121,7 @@ def test_lint_reports_the_same_problems(engine_root):
 
 
 def test_the_real_content_is_valid():
+    from bot._lint import is_error
     from tests.helpers import ROOT
 
-    assert lint(ROOT) == []
+    assert [str(p) for p in lint(ROOT) if is_error(p)] == []
