@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench docs clean
+.PHONY: run test lint bench docs coverage clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ lint: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/kakekomi docs
+
+coverage: $(STAMP)
+	$(BIN)/kakekomi coverage
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(ARGS)
