@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 RECORD_VERSION = 1
@@ -30,9 +30,15 @@ class Conversation:
     messages: list[int] = field(default_factory=list)
 
     def to_record(self) -> dict[str, Any]:
-        record = asdict(self)
-        record["v"] = RECORD_VERSION
-        return record
+        """A JSON-able copy (cheap: this runs on every step)."""
+        return {
+            "v": RECORD_VERSION, "flow": self.flow, "state": self.state, "lang": self.lang,
+            "slots": {k: list(v) if isinstance(v, list) else v for k, v in self.slots.items()},
+            "step": self.step, "stack": [list(f) for f in self.stack],
+            "history": [[f, s, [list(x) for x in st]] for f, s, st in self.history],
+            "shown": list(self.shown), "pending": dict(self.pending) if self.pending else None,
+            "messages": list(self.messages),
+        }
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Conversation:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import logging
 import os
 import sqlite3
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -25,6 +27,12 @@ from ._expiry import (
     utc_now,
 )
 from ._schema import SCHEMA_VERSION, migrate
+
+CACHE_SIZE = 4096
+_UPSERT = (
+    "INSERT INTO conversations (key, blob, updated_at) VALUES (?, ?, ?) ON CONFLICT (key)"
+    " DO UPDATE SET blob = excluded.blob, updated_at = excluded.updated_at"
+)
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +72,16 @@ class SqliteStore:
         self._keyring = keyring
         self._retention = retention
         self._clock = clock
+        # Group commit: saves that arrive while a commit is running share the next one,
+        # so many people cost one fsync, not one each. Every save still returns only
+        # after its own row is durable.
+        self._pending: list[tuple[str, bytes, int, dict[str, Any], asyncio.Future[None]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self._write_lock = asyncio.Lock()
+        # Records this process saved or read, newest last: a step then costs no read.
+        # (One process owns the file; a multi-process deployment needs a shared store.)
+        self._cache: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self.cache_size = CACHE_SIZE
 
     @classmethod
     async def open(
@@ -104,11 +122,17 @@ class SqliteStore:
 
     async def load(self, key: str) -> dict[str, Any] | None:
         """The record saved under ``key``, decrypted, or None."""
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return copy.deepcopy(cached)
         rows = await self._fetch("SELECT blob FROM conversations WHERE key = ?", (key,))
         if not rows:
             return None
         try:
-            return self._keyring.unseal(key, rows[0][0])
+            record = self._keyring.unseal(key, rows[0][0])
+            self._remember(key, record)
+            return copy.deepcopy(record)
         except ValueError as exc:
             # The key check passed at open, so the secret is right: the row is damaged.
             raise CorruptDatabaseError(
@@ -119,16 +143,48 @@ class SqliteStore:
     async def save(self, key: str, record: dict[str, Any]) -> None:
         """Seal and store ``record``; committed (fsynced) when this returns."""
         blob = self._keyring.seal(key, record, SCHEMA_VERSION)
-        await self._run(
-            "INSERT INTO conversations (key, blob, updated_at) VALUES (?, ?, ?) ON CONFLICT (key)"
-            " DO UPDATE SET blob = excluded.blob, updated_at = excluded.updated_at",
-            (key, blob, unix_seconds(self._clock())),
-        )
+        self._conn  # raises StorageError once closed
+        self._cache.pop(key, None)  # until the commit succeeds, the file is the truth
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((key, blob, unix_seconds(self._clock()), record, done))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        await done
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            rows = [(key, blob, at) for key, blob, at, _, _ in batch]
+            try:
+                async with self._write_lock, self._transaction():
+                    with _translated(self._path):
+                        await self._conn.executemany(_UPSERT, rows)
+            except BaseException as exc:  # noqa: BLE001 - every waiter must hear about it
+                error = exc if isinstance(exc, StorageError) else StorageError(
+                    f"saving to {self._path} failed: {type(exc).__name__}")
+                for *_, done in batch:
+                    if not done.done():
+                        done.set_exception(error)
+                if not isinstance(exc, Exception):
+                    raise
+            else:
+                for key, _, _, record, done in batch:
+                    self._remember(key, record)
+                    if not done.done():
+                        done.set_result(None)
+
+    def _remember(self, key: str, record: dict[str, Any]) -> None:
+        self._cache[key] = record
+        self._cache.move_to_end(key)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
 
     async def delete(self, key: str) -> None:
         """Erase the conversation; secure_delete zeroes it and a checkpoint empties the WAL."""
-        await self._run("DELETE FROM conversations WHERE key = ?", (key,))
-        await self._empty_wal()
+        self._cache.pop(key, None)
+        async with self._write_lock:
+            await self._run("DELETE FROM conversations WHERE key = ?", (key,))
+            await self._empty_wal()
 
     async def mark_blocked(self, key: str) -> None:
         """The person blocked the bot: erase their data."""
@@ -137,25 +193,28 @@ class SqliteStore:
     async def expire(self) -> int:
         """Erase conversations idle longer than the retention period; prune seen updates."""
         now = unix_seconds(self._clock())
-        erased = await self._run(
-            "DELETE FROM conversations WHERE updated_at < ?",
-            (now - int(self._retention.total_seconds()),),
-        )
-        await self._run(
-            "DELETE FROM seen_updates WHERE seen_at < ?",
-            (now - int(SEEN_UPDATES_KEPT.total_seconds()),),
-        )
-        if erased:
-            await self._empty_wal()
+        async with self._write_lock:
+            self._cache.clear()
+            erased = await self._run(
+                "DELETE FROM conversations WHERE updated_at < ?",
+                (now - int(self._retention.total_seconds()),),
+            )
+            await self._run(
+                "DELETE FROM seen_updates WHERE seen_at < ?",
+                (now - int(SEEN_UPDATES_KEPT.total_seconds()),),
+            )
+            if erased:
+                await self._empty_wal()
         return erased
 
     async def seen_update(self, channel: str, update_id: int) -> bool:
         """True the first time an update is seen (stored as an HMAC token), False after."""
         token = self._keyring.update_token(channel, update_id)
-        inserted = await self._run(
-            "INSERT OR IGNORE INTO seen_updates (token, seen_at) VALUES (?, ?)",
-            (token, unix_seconds(self._clock())),
-        )
+        async with self._write_lock:
+            inserted = await self._run(
+                "INSERT OR IGNORE INTO seen_updates (token, seen_at) VALUES (?, ?)",
+                (token, unix_seconds(self._clock())),
+            )
         return inserted == 1
 
     async def run_expiry(self, every: timedelta) -> None:
@@ -164,6 +223,9 @@ class SqliteStore:
 
     async def close(self) -> None:
         """Close the connection; SQLite checkpoints and removes the WAL file."""
+        if self._flusher is not None and not self._flusher.done():
+            with contextlib.suppress(Exception):
+                await self._flusher  # saves already promised are written first
         db, self._db = self._db, None
         if db is not None:
             with _translated(self._path):

@@ -442,3 +442,30 @@ def test_empty_key_file_is_refused_not_replaced(tmp_path: Path) -> None:
     with pytest.raises(StorageError, match="empty"):
         load_secret(None, key_file)
     assert key_file.read_text() == ""
+
+
+async def test_saves_from_many_people_at_once_share_commits_and_all_persist(tmp_path) -> None:
+    import asyncio
+
+    from storage import SqliteStore
+
+    path = tmp_path / "group.sqlite3"
+    store = await SqliteStore.open(path, secret=b"s" * 32)
+    keys = [store.pseudonym("t", str(n)) for n in range(200)]
+    await asyncio.gather(*(store.save(k, {"step": n}) for n, k in enumerate(keys)))
+    await store.close()
+    again = await SqliteStore.open(path, secret=b"s" * 32)
+    assert [(await again.load(k))["step"] for k in keys] == list(range(200))
+    await again.close()
+
+
+async def test_a_loaded_record_is_a_copy_the_caller_may_change(tmp_path) -> None:
+    from storage import SqliteStore
+
+    store = await SqliteStore.open(tmp_path / "c.sqlite3", secret=b"s" * 32)
+    key = store.pseudonym("t", "1")
+    await store.save(key, {"slots": {"a": [1]}})
+    first = await store.load(key)
+    first["slots"]["a"].append(2)
+    assert (await store.load(key)) == {"slots": {"a": [1]}}
+    await store.close()
