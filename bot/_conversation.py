@@ -28,6 +28,8 @@ class Conversation:
     shown: list[str] = field(default_factory=list)
     pending: dict[str, Any] | None = None
     messages: list[int] = field(default_factory=list)
+    typed: str | None = None  # the slot the last event filled by typing
+    boot: str = ""  # the process that committed this record
 
     def to_record(self) -> dict[str, Any]:
         """A JSON-able copy (cheap: this runs on every step)."""
@@ -37,7 +39,7 @@ class Conversation:
             "step": self.step, "stack": [list(f) for f in self.stack],
             "history": [[f, s, [list(x) for x in st]] for f, s, st in self.history],
             "shown": list(self.shown), "pending": dict(self.pending) if self.pending else None,
-            "messages": list(self.messages),
+            "messages": list(self.messages), "typed": self.typed, "boot": self.boot,
         }
 
     @classmethod

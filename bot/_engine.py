@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import unicodedata
 import weakref
 from collections.abc import Awaitable, Callable
@@ -48,6 +49,9 @@ class Dialogue:
         self.on_visit = on_visit
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._unsaved_ids: dict[str, list[int]] = {}
+        # Tells this process's commits from those of a process that may have died
+        # between a commit and its reply.
+        self.boot = secrets.token_hex(4)
 
     def _lock(self, key: str) -> asyncio.Lock:
         lock = self._locks.get(key)
@@ -68,7 +72,11 @@ class Dialogue:
             if event.message_id:
                 conv.add_messages([event.message_id])
             conv.add_messages(self._unsaved_ids.pop(key, []))
+            # An answer typed just before a crash may never have been acknowledged.
+            unconfirmed = conv.typed if conv.boot != self.boot else None
+            conv.typed, conv.boot = None, self.boot
             turn = Turn(self.content, conv, self.clock().astimezone(JST), self.on_visit)
+            turn.unconfirmed = unconfirmed
             if note:
                 turn.say(note)
             try:
@@ -128,6 +136,10 @@ class Dialogue:
         flows = self.content.flows
         stack_ok = all(f in flows and s in flows[f].states for f, s, _ in conv.stack)
         if conv.flow in flows and conv.state in flows[conv.flow].states and stack_ok:
+            count = len(flows[conv.flow].states[conv.state].buttons)
+            if any(t[0] == "b" and not t[1:].isdigit() or t[0] == "b" and int(t[1:]) >= count
+                   for t in conv.shown if t):
+                conv.shown = []  # the state lost buttons since: what was shown is stale
             return conv, None
         # The flows were edited since this conversation was saved.
         conv.stack = []
@@ -285,6 +297,13 @@ class Dialogue:
             turn.wait_here()  # the shown buttons belonged to a note that is now gone
             conv.shown = list(turn.tokens or [])
         state = turn.state
+        unconfirmed = turn.unconfirmed
+        if unconfirmed and not crisis and text and conv.slots.get(unconfirmed) == text:
+            # The reply to this very answer was lost in a restart, and the person sent
+            # it again: it is saved already, and is not the answer to what comes next.
+            turn.say("engine.already_saved")
+            await turn.show_current()
+            return
         if state.ask and not fresh:
             token = self._match_button(turn, text, numbers=False)
             if token is not None and not crisis:  # typed a button's words, e.g. "Skip"
@@ -295,6 +314,7 @@ class Dialogue:
             if value is not None:
                 conv.remember_position()
                 conv.slots[state.ask.slot] = value
+                conv.typed = state.ask.slot
                 await turn.goto(state.go or "@menu")
                 if crisis:
                     turn.clear_output()

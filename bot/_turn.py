@@ -40,6 +40,8 @@ class Turn:
         self.documents: list[Document] = []
         self.tokens: list[str] | None = None  # buttons of the step shown, if any
         self.reply = Reply(lang=conv.lang)
+        # The slot an answer typed before a restart filled, while its reply is unconfirmed.
+        self.unconfirmed: str | None = None
 
     # ---- text -------------------------------------------------------------------------
     def t(self, key: str, **fill: Any) -> str:
