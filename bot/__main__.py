@@ -145,24 +145,22 @@ def main(argv: list[str] | None = None) -> int:
     settings = _settings(args)
     command = args.command or "run"
     if command == "run":
-        if settings.token:
-            _telegram(settings)
-            return 0
-        print("TELEGRAM_BOT_TOKEN is not set: opening the terminal chat.", file=sys.stderr)
-        command = "chat"
-    if command == "chat":
+        command = "telegram" if settings.token else "chat"
+        if not settings.token:
+            print("TELEGRAM_BOT_TOKEN is not set: opening the terminal chat.", file=sys.stderr)
+    if command in ("chat", "telegram"):
         from storage import StorageError
 
         try:
-            asyncio.run(_chat(settings, getattr(args, "user", "local")))
+            if command == "chat":
+                asyncio.run(_chat(settings, getattr(args, "user", "local")))
+            else:
+                _telegram(settings)
         except StorageError as exc:
             print(f"kakekomi: cannot use the database: {exc}", file=sys.stderr)
             return 1
         except KeyboardInterrupt:
             return 0
-        return 0
-    if command == "telegram":
-        _telegram(settings)
         return 0
     if command == "lint":
         return _lint(settings)

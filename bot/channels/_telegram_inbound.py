@@ -90,9 +90,12 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
     Why not `concurrent_updates(True)` and the engine's per-conversation lock alone:
     the lock is taken inside `dialogue.handle`, after awaits of our own (seen_update,
     deleting a photo), so two quick updates of one person could reach the engine out of
-    order. Here the order is fixed synchronously on arrival. `on_arrival` runs before
-    waiting for the person's earlier updates: it answers button presses at once, so a
-    quick second tap is acknowledged while the first is still being handled.
+    order. Here the order is fixed synchronously on arrival.
+
+    Only the handling itself holds one of the `max_concurrent_updates` slots. `on_arrival`
+    (it answers button presses) and waiting for the person's earlier updates happen
+    before a slot is taken: one person's backlog of messages never holds slots that
+    others need, and a press is acknowledged even while thousands of updates queue.
     """
 
     def __init__(
@@ -105,7 +108,7 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
         self._tails: dict[int, asyncio.Future[None]] = {}
         self._on_arrival = on_arrival
 
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         person = person_of(update)
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         previous = self._tails.get(person) if person is not None else None
@@ -117,14 +120,18 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
                 await self._on_arrival(update)
             if previous is not None:
                 await asyncio.wait([previous])  # never cancels the predecessor
-            started = True
-            await coroutine
+            async with self._semaphore:  # the base class's, as in its process_update
+                started = True
+                await self.do_process_update(update, coroutine)
         finally:
             if not started and hasattr(coroutine, "close"):
                 coroutine.close()  # type: ignore[attr-defined]
             done.set_result(None)
             if person is not None and self._tails.get(person) is done:
                 del self._tails[person]
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        await coroutine
 
     async def initialize(self) -> None:
         """Nothing to allocate."""
