@@ -58,26 +58,45 @@ class Keyring:
 
     def seal(self, key: str, record: dict[str, Any], version: int) -> bytes:
         """Encrypt a JSON-able record; the key and version are authenticated with it."""
-        if not isinstance(record, dict):
-            raise TypeError(f"a record must be a dict, not {type(record).__name__}")
-        plaintext = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
+        return self.seal_plaintext(key, encode(record), version)
+
+    def seal_plaintext(self, key: str, plaintext: bytes, version: int) -> bytes:
+        """Encrypt a record already encoded by `encode`."""
         nonce = os.urandom(_NONCE_BYTES)
         sealed = self._aead.encrypt(nonce, plaintext, _associated_data(key, version))
         return bytes([version]) + nonce + sealed
 
     def unseal(self, key: str, blob: bytes) -> dict[str, Any]:
         """Decrypt a record sealed under ``key``; raises SealError if it does not authenticate."""
+        return decode(self.unseal_plaintext(key, blob))
+
+    def unseal_plaintext(self, key: str, blob: bytes) -> bytes:
+        """The encoded record inside a blob sealed under ``key`` (see `decode`)."""
         if len(blob) <= _HEADER_BYTES:
             raise SealError("sealed record is truncated")
         version, nonce, sealed = blob[0], blob[1:_HEADER_BYTES], blob[_HEADER_BYTES:]
         try:
-            plaintext = self._aead.decrypt(nonce, sealed, _associated_data(key, version))
+            return self._aead.decrypt(nonce, sealed, _associated_data(key, version))
         except InvalidTag:
             raise SealError("sealed record does not authenticate") from None
+
+
+def encode(record: dict[str, Any]) -> bytes:
+    """A record as the bytes that are sealed (compact JSON)."""
+    if not isinstance(record, dict):
+        raise TypeError(f"a record must be a dict, not {type(record).__name__}")
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def decode(plaintext: bytes) -> dict[str, Any]:
+    """A fresh record from `encode`'s bytes; raises SealError if they are not a record."""
+    try:
         record = json.loads(plaintext)
-        if not isinstance(record, dict):
-            raise SealError("sealed record is not a JSON object")
-        return record
+    except ValueError:
+        raise SealError("sealed record is not JSON") from None
+    if not isinstance(record, dict):
+        raise SealError("sealed record is not a JSON object")
+    return record
 
 
 def _associated_data(key: str, version: int) -> bytes:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import logging
 import os
 import sqlite3
@@ -16,7 +15,7 @@ from typing import Any
 
 import aiosqlite
 
-from ._crypto import Keyring
+from ._crypto import Keyring, decode, encode
 from ._errors import CorruptDatabaseError, StorageError, StorageUnavailable, WrongKeyError
 from ._expiry import (
     DEFAULT_RETENTION,
@@ -75,12 +74,12 @@ class SqliteStore:
         # Group commit: saves that arrive while a commit is running share the next one,
         # so many people cost one fsync, not one each. Every save still returns only
         # after its own row is durable.
-        self._pending: list[tuple[str, bytes, int, dict[str, Any], asyncio.Future[None]]] = []
+        self._pending: list[tuple[str, bytes, int, bytes, asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._write_lock = asyncio.Lock()
         # Records this process saved or read, newest last: a step then costs no read.
         # (One process owns the file; a multi-process deployment needs a shared store.)
-        self._cache: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._cache: OrderedDict[str, bytes] = OrderedDict()  # key → encoded record
         self.cache_size = CACHE_SIZE
 
     @classmethod
@@ -125,14 +124,15 @@ class SqliteStore:
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)
-            return copy.deepcopy(cached)
+            return decode(cached)  # a fresh copy the caller may change
         rows = await self._fetch("SELECT blob FROM conversations WHERE key = ?", (key,))
         if not rows:
             return None
         try:
-            record = self._keyring.unseal(key, rows[0][0])
-            self._remember(key, record)
-            return copy.deepcopy(record)
+            plaintext = self._keyring.unseal_plaintext(key, rows[0][0])
+            record = decode(plaintext)
+            self._remember(key, plaintext)
+            return record
         except ValueError as exc:
             # The key check passed at open, so the secret is right: the row is damaged.
             raise CorruptDatabaseError(
@@ -142,11 +142,12 @@ class SqliteStore:
 
     async def save(self, key: str, record: dict[str, Any]) -> None:
         """Seal and store ``record``; committed (fsynced) when this returns."""
-        blob = self._keyring.seal(key, record, SCHEMA_VERSION)
+        plaintext = encode(record)
+        blob = self._keyring.seal_plaintext(key, plaintext, SCHEMA_VERSION)
         self._conn  # raises StorageError once closed
         self._cache.pop(key, None)  # until the commit succeeds, the file is the truth
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((key, blob, unix_seconds(self._clock()), record, done))
+        self._pending.append((key, blob, unix_seconds(self._clock()), plaintext, done))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
         await done
@@ -168,13 +169,13 @@ class SqliteStore:
                 if not isinstance(exc, Exception):
                     raise
             else:
-                for key, _, _, record, done in batch:
-                    self._remember(key, record)
+                for key, _, _, plaintext, done in batch:
+                    self._remember(key, plaintext)
                     if not done.done():
                         done.set_result(None)
 
-    def _remember(self, key: str, record: dict[str, Any]) -> None:
-        self._cache[key] = record
+    def _remember(self, key: str, plaintext: bytes) -> None:
+        self._cache[key] = plaintext
         self._cache.move_to_end(key)
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
