@@ -30,7 +30,11 @@ class ConversationStore(Protocol):
         ...
 
     async def seen_update(self, channel: str, update_id: int) -> bool:
-        """True the first time an update is seen (and remember it), False for duplicates."""
+        """True the first time an update is seen (and remember it), False for duplicates.
+
+        A durable store may write the mark with its next commit (normally the step the
+        update causes): if that commit never happens, the update counts as new again.
+        """
         ...
 
     async def mark_blocked(self, key: str) -> None:

@@ -28,10 +28,12 @@ from ._expiry import (
 from ._schema import SCHEMA_VERSION, migrate
 
 CACHE_SIZE = 4096
+SEEN_REMEMBERED = 20_000  # update tokens also kept in memory (the file has them all)
 _UPSERT = (
     "INSERT INTO conversations (key, blob, updated_at) VALUES (?, ?, ?) ON CONFLICT (key)"
     " DO UPDATE SET blob = excluded.blob, updated_at = excluded.updated_at"
 )
+_INSERT_SEEN = "INSERT OR IGNORE INTO seen_updates (token, seen_at) VALUES (?, ?)"
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,11 @@ class SqliteStore:
         # (One process owns the file; a multi-process deployment needs a shared store.)
         self._cache: OrderedDict[str, bytes] = OrderedDict()  # key → encoded record
         self.cache_size = CACHE_SIZE
+        # Seen update tokens ride with the next group commit, usually the one that
+        # saves the step the update caused: if that never becomes durable, neither does
+        # the mark, and a redelivered update is handled again rather than dropped.
+        self._seen: OrderedDict[str, int] = OrderedDict()  # token → seen_at, oldest first
+        self._seen_pending: list[tuple[str, int]] = []
 
     @classmethod
     async def open(
@@ -148,24 +155,35 @@ class SqliteStore:
         self._cache.pop(key, None)  # until the commit succeeds, the file is the truth
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((key, blob, unix_seconds(self._clock()), plaintext, done))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush())
+        self._kick()
         await done
 
+    def _kick(self) -> asyncio.Task[None]:
+        """The running flusher, or a new one: it writes until nothing is pending."""
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        return self._flusher
+
     async def _flush(self) -> None:
-        while self._pending:
+        while self._pending or self._seen_pending:
             batch, self._pending = self._pending, []
+            seen, self._seen_pending = self._seen_pending, []
             rows = [(key, blob, at) for key, blob, at, _, _ in batch]
             try:
                 async with self._write_lock, self._transaction():
                     with _translated(self._path):
-                        await self._conn.executemany(_UPSERT, rows)
+                        if rows:
+                            await self._conn.executemany(_UPSERT, rows)
+                        if seen:
+                            await self._conn.executemany(_INSERT_SEEN, seen)
             except BaseException as exc:  # noqa: BLE001 - every waiter must hear about it
                 error = exc if isinstance(exc, StorageError) else StorageError(
                     f"saving to {self._path} failed: {type(exc).__name__}")
                 for *_, done in batch:
                     if not done.done():
                         done.set_exception(error)
+                for token, _ in seen:  # not marked: a redelivery is handled again
+                    self._seen.pop(token, None)
                 if not isinstance(exc, Exception):
                     raise
             else:
@@ -193,17 +211,19 @@ class SqliteStore:
 
     async def expire(self) -> int:
         """Erase conversations idle longer than the retention period; prune seen updates."""
+        if self._seen_pending:
+            await self._kick()
         now = unix_seconds(self._clock())
+        seen_cutoff = now - int(SEEN_UPDATES_KEPT.total_seconds())
+        while self._seen and next(iter(self._seen.values())) < seen_cutoff:
+            self._seen.popitem(last=False)
         async with self._write_lock:
             self._cache.clear()
             erased = await self._run(
                 "DELETE FROM conversations WHERE updated_at < ?",
                 (now - int(self._retention.total_seconds()),),
             )
-            await self._run(
-                "DELETE FROM seen_updates WHERE seen_at < ?",
-                (now - int(SEEN_UPDATES_KEPT.total_seconds()),),
-            )
+            await self._run("DELETE FROM seen_updates WHERE seen_at < ?", (seen_cutoff,))
             if erased:
                 await self._empty_wal()
         return erased
@@ -211,12 +231,21 @@ class SqliteStore:
     async def seen_update(self, channel: str, update_id: int) -> bool:
         """True the first time an update is seen (stored as an HMAC token), False after."""
         token = self._keyring.update_token(channel, update_id)
-        async with self._write_lock:
-            inserted = await self._run(
-                "INSERT OR IGNORE INTO seen_updates (token, seen_at) VALUES (?, ?)",
-                (token, unix_seconds(self._clock())),
-            )
-        return inserted == 1
+        if token in self._seen:
+            return False
+        now = unix_seconds(self._clock())
+        self._seen[token] = now  # claimed before any await: a concurrent duplicate sees it
+        while len(self._seen) > SEEN_REMEMBERED:
+            self._seen.popitem(last=False)
+        try:
+            found = await self._fetch("SELECT 1 FROM seen_updates WHERE token = ?", (token,))
+        except BaseException:
+            self._seen.pop(token, None)
+            raise
+        if found:
+            return False
+        self._seen_pending.append((token, now))
+        return True
 
     async def run_expiry(self, every: timedelta) -> None:
         """Call expire() every ``every`` until cancelled (start it as a task)."""
@@ -224,9 +253,10 @@ class SqliteStore:
 
     async def close(self) -> None:
         """Close the connection; SQLite checkpoints and removes the WAL file."""
-        if self._flusher is not None and not self._flusher.done():
+        if self._db is not None and (self._pending or self._seen_pending
+                                     or (self._flusher is not None and not self._flusher.done())):
             with contextlib.suppress(Exception):
-                await self._flusher  # saves already promised are written first
+                await self._kick()  # saves already promised, and seen marks, are written first
         db, self._db = self._db, None
         if db is not None:
             with _translated(self._path):

@@ -209,14 +209,44 @@ async def test_locked_database_makes_save_unavailable_until_released(
     try:
         with pytest.raises(StorageUnavailable, match="lock"):
             await store.save(key, {"step": 2})
-        with pytest.raises(StorageUnavailable):
-            await store.seen_update("telegram", 1)
         assert await store.load(key) == {"step": 1}  # WAL readers are not blocked
     finally:
         other.execute("ROLLBACK")
         other.close()
     await store.save(key, {"step": 2})
     assert await store.load(key) == {"step": 2}
+
+
+async def test_an_update_whose_step_was_never_saved_is_new_again(
+    store: SqliteStore, db_path: Path
+) -> None:
+    """The seen mark is committed with the step: a redelivery of a lost step is handled."""
+    key = store.pseudonym("telegram", "1")
+    await store.save(key, {"step": 1})
+    other = sqlite3.connect(db_path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        assert await store.seen_update("telegram", 41) is True
+        with pytest.raises(StorageUnavailable):
+            await store.save(key, {"step": 2})  # the step update 41 caused is lost
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert await store.seen_update("telegram", 41) is True  # redelivered: handle it again
+    await store.save(key, {"step": 2})
+    assert await store.seen_update("telegram", 41) is False
+    await store.close()
+    reopened = await SqliteStore.open(db_path, secret=SECRET)
+    try:
+        assert await reopened.seen_update("telegram", 41) is False  # durable with the step
+        assert await reopened.seen_update("telegram", 42) is True  # no step follows it
+    finally:
+        await reopened.close()  # still written, at close
+    again = await SqliteStore.open(db_path, secret=SECRET)
+    try:
+        assert await again.seen_update("telegram", 42) is False
+    finally:
+        await again.close()
 
 
 async def test_opening_a_locked_database_is_unavailable_not_corrupt(db_path: Path) -> None:
