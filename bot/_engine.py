@@ -12,18 +12,20 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from storage import ConversationStore, StorageError
+from storage import ConversationStore, CorruptDatabaseError, StorageError
 
 from ._content import MENU_FLOW, Content
 from ._conversation import Conversation
 from ._datetimes import parse_when_ex
-from ._events import MEDIA_KINDS, Event, Reply
+from ._events import MEDIA_KINDS, Button, Event, Reply
 from ._errors import KakekomiError
 from ._turn import Turn
 
 log = logging.getLogger("kakekomi.engine")
 JST = ZoneInfo("Asia/Tokyo")
 Send = Callable[[Reply], Awaitable[list[int]]]
+# Button data of "erase my unreadable record": acts only while the record is unreadable.
+ERASE_DAMAGED = "x.erase"
 COMMANDS = ("start", "menu", "help", "back", "restart", "lang", "memo", "contacts",
             "forget", "exit", "privacy")
 
@@ -64,10 +66,21 @@ class Dialogue:
         """Apply one event, commit, then send the reply (all under the conversation's lock)."""
         async with self._lock(key):
             lang = self._lang(event.lang_hint)
+            erased_damaged = False
             try:
                 record = await self.store.load(key)
+            except CorruptDatabaseError as exc:
+                # This person's saved record cannot be read. Never stuck: the reply
+                # offers to erase it, and pressing that starts them afresh.
+                if not (event.kind == "button" and event.value == ERASE_DAMAGED):
+                    return await self._apologise(key, exc, lang, send, event, damaged=True)
+                try:
+                    await self.store.delete(key)
+                except StorageError as exc2:
+                    return await self._apologise(key, exc2, lang, send, event)
+                record, erased_damaged = None, True
             except StorageError as exc:
-                return await self._apologise(key, exc, lang, send)
+                return await self._apologise(key, exc, lang, send, event)
             conv, note = self._restore(record, event)
             if event.message_id:
                 conv.add_messages([event.message_id])
@@ -79,6 +92,9 @@ class Dialogue:
             turn.unconfirmed = unconfirmed
             if note:
                 turn.say(note)
+            if erased_damaged:
+                turn.say("engine.damaged.erased")
+                event = Event.command("start", lang_hint=event.lang_hint)
             try:
                 await self._apply(turn, event, fresh=record is None)
             except KakekomiError as exc:  # a content bug: never leave the person stuck
@@ -96,7 +112,7 @@ class Dialogue:
                 else:
                     await self.store.save(key, conv.to_record())
             except StorageError as exc:
-                return await self._apologise(key, exc, lang, send)
+                return await self._apologise(key, exc, lang, send, event)
             sent = await send(reply)
             if sent and not reply.erased:
                 self._unsaved_ids.setdefault(key, []).extend(sent)
@@ -152,12 +168,21 @@ class Dialogue:
             conv.flow, conv.state = MENU_FLOW, menu.start
         return conv, "engine.flow_changed"
 
-    async def _apologise(self, key: str, exc: Exception, lang: str, send: Send) -> Reply:
+    async def _apologise(self, key: str, exc: Exception, lang: str, send: Send, event: Event,
+                         *, damaged: bool = False) -> Reply:
+        """Nothing could be loaded or saved: say so, and still never hide help."""
         log.warning("storage problem %s for %s", type(exc).__name__, key[:8])
-        reply = Reply(lang=lang, keys=["engine.storage_error"])
-        from ._events import OutMessage
-
-        reply.messages = [OutMessage(self.content.locales.text(lang, "engine.storage_error"))]
+        conv = Conversation(MENU_FLOW, self.content.flows[MENU_FLOW].start, lang)
+        turn = Turn(self.content, conv, self.clock().astimezone(JST))
+        if event.kind == "text" and self.content.crisis is not None \
+                and self.content.crisis.detect(event.value):
+            turn.say("crisis.danger")  # the lines first, without a question to answer
+            turn.render_block(_CRISIS_BLOCK)
+        turn.say("engine.damaged.text" if damaged else "engine.storage_error")
+        reply = turn.finish()
+        if damaged:
+            reply.messages[-1].buttons = [[Button(ERASE_DAMAGED,
+                                                  turn.t("engine.damaged.erase"))]]
         await send(reply)
         return reply
 

@@ -179,18 +179,52 @@ async def test_full_database_apologises_for_the_big_answer_and_serves_small_step
 # -- a damaged record --------------------------------------------------------------------
 
 
-async def test_damaged_record_apologises_to_its_owner_only(dialogue, db_path):
+async def test_damaged_record_apologises_to_its_owner_only_and_can_be_erased(dialogue, db_path):
     alice, bob = await started(dialogue)
     with sqlite3.connect(db_path) as db:  # alice's record now holds bob's ciphertext
         db.execute("UPDATE conversations SET blob = (SELECT blob FROM conversations WHERE key = ?)"
                    " WHERE key = ?", (bob.key, alice.key))
     dialogue.store._cache.clear()  # as after a restart (the live process keeps its own copy)
-    await alice.data(content_button(alice))
-    assert_apology(alice, "en")
+    stale = content_button(alice)
+    await alice.data(stale)
+    assert alice.keys == ["engine.damaged.text"], alice.keys
+    check_reply(alice.last)
     await alice.type("hello?")  # every later message is answered too, never silence
-    assert_apology(alice, "en")
+    assert alice.keys == ["engine.damaged.text"]
     await bob.press("menu.selfcheck")
     assert bob.keys != [APOLOGY] and (await bob.record())["flow"] == "selfcheck"
+    # The way out: the one button erases the unreadable record and starts afresh.
+    [(label, data)] = alice.buttons
+    assert label == t("en", "engine.damaged.erase")
+    await alice.data(data)
+    assert alice.keys[0] == "engine.damaged.erased"
+    assert (await alice.record())["flow"] == "menu"
+    await alice.press("menu.after_sending")
+    assert (await alice.record())["flow"] == "after_sending"
+
+
+async def test_the_erase_button_does_nothing_to_a_readable_record(dialogue):
+    alice, _ = await started(dialogue)
+    before = await alice.record()
+    await alice.data("x.erase")  # forged, or left over from an erase that was done
+    assert "engine.stale_button" in alice.keys
+    after = await alice.record()
+    assert (after["flow"], after["state"], after["slots"]) == \
+        (before["flow"], before["state"], before["slots"])
+
+
+async def test_crisis_words_get_the_lines_even_when_nothing_can_be_saved(dialogue, db_path):
+    alice, _ = await started(dialogue)
+    blocker = sqlite3.connect(db_path, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        await alice.type("I want to die")
+        assert alice.keys[0] == "crisis.danger" and alice.keys[-1] == APOLOGY, alice.keys
+        assert "110" in alice.last.text
+        check_reply(alice.last)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
 
 
 # -- a damaged file at start (CLI) ---------------------------------------------------------
