@@ -405,6 +405,7 @@ class Dialogue:
         turn.conv.pending = {"kind": "crisis"}
         turn.say("crisis.message")
         turn.render_block(_CRISIS_BLOCK)
+        turn.say("crisis.ask")  # the question next to its buttons, after the lines
         turn.wait_with(["!crisis_safe", "!crisis_unsafe"])
 
     async def _follow_intents(self, turn: Turn, intents: list[str]) -> None:

@@ -178,7 +178,7 @@ def test_detector_without_triggers_refuses_to_start() -> None:
 
 # ---- the crisis screen texts ---------------------------------------------------------------
 
-SCREEN_KEYS = ("message", "safe_now", "not_safe", "danger", "continue", "lines_title", "come_back")
+SCREEN_KEYS = ("message", "ask", "safe_now", "not_safe", "danger", "continue", "lines_title", "come_back")
 
 
 def test_locales_have_the_same_keys_and_placeholders() -> None:
@@ -203,6 +203,6 @@ def test_crisis_screen_texts_are_plain_and_present(lang: str) -> None:
     assert len(crisis["safe_now"]) <= 30 and len(crisis["not_safe"]) <= 30  # button labels
 
 
-def test_crisis_message_asks_about_safety_now() -> None:
-    assert "安全" in SAFETY["ja"]["crisis"]["message"]
-    assert "safe" in SAFETY["en"]["crisis"]["message"]
+def test_crisis_screen_asks_about_safety_now() -> None:
+    assert "安全" in SAFETY["ja"]["crisis"]["ask"]
+    assert "safe" in SAFETY["en"]["crisis"]["ask"]

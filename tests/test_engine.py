@@ -303,8 +303,8 @@ async def test_crisis_words_inside_an_answer_get_crisis_lines_first_and_the_answ
     chat = await start(content, lang="ja", now="2026-11-29T02:00+09:00")
     await chat.walk("t.go_demo", "t.adult", "t.opt_a", "t.done")
     await chat.type("もう死にたい")
-    assert chat.keys[0] == "crisis.message"
-    assert "contacts:crisis" in chat.keys
+    # The lines first, then the one question, right above its buttons.
+    assert chat.keys[:3] == ["crisis.message", "contacts:crisis", "crisis.ask"], chat.keys
     assert "0120-279-338" in chat.text  # a 24-hour line, open at 2 a.m. on a Sunday
     assert (await chat.slots())["nickname"] == "もう死にたい"
     await chat.press("crisis.not_safe")
