@@ -28,7 +28,7 @@ class Conversation:
     shown: list[str] = field(default_factory=list)
     pending: dict[str, Any] | None = None
     messages: list[int] = field(default_factory=list)
-    typed: str | None = None  # the slot the last event filled by typing
+    typed: str | None = None  # digest of the answer the last event typed, if any
     boot: str = ""  # the process that committed this record
 
     def to_record(self) -> dict[str, Any]:

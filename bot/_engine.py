@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import secrets
 import unicodedata
@@ -153,8 +154,8 @@ class Dialogue:
         stack_ok = all(f in flows and s in flows[f].states for f, s, _ in conv.stack)
         if conv.flow in flows and conv.state in flows[conv.flow].states and stack_ok:
             count = len(flows[conv.flow].states[conv.state].buttons)
-            if any(t[0] == "b" and not t[1:].isdigit() or t[0] == "b" and int(t[1:]) >= count
-                   for t in conv.shown if t):
+            if any(t.startswith("b") and not (t[1:].isdigit() and int(t[1:]) < count)
+                   for t in conv.shown):
                 conv.shown = []  # the state lost buttons since: what was shown is stale
             return conv, None
         # The flows were edited since this conversation was saved.
@@ -322,8 +323,7 @@ class Dialogue:
             turn.wait_here()  # the shown buttons belonged to a note that is now gone
             conv.shown = list(turn.tokens or [])
         state = turn.state
-        unconfirmed = turn.unconfirmed
-        if unconfirmed and not crisis and text and conv.slots.get(unconfirmed) == text:
+        if turn.unconfirmed and not crisis and text and turn.unconfirmed == _digest(text):
             # The reply to this very answer was lost in a restart, and the person sent
             # it again: it is saved already, and is not the answer to what comes next.
             turn.say("engine.already_saved")
@@ -339,7 +339,7 @@ class Dialogue:
             if value is not None:
                 conv.remember_position()
                 conv.slots[state.ask.slot] = value
-                conv.typed = state.ask.slot
+                conv.typed = _digest(text)
                 await turn.goto(state.go or "@menu")
                 if crisis:
                     turn.clear_output()
@@ -430,3 +430,8 @@ class Dialogue:
 from ._flows import Block  # noqa: E402
 
 _CRISIS_BLOCK = Block("contacts", "crisis")
+
+
+def _digest(text: str) -> str:
+    """Tells a typed answer sent again from a new one, without keeping the text twice."""
+    return hashlib.blake2s(text.encode(), digest_size=8).hexdigest()

@@ -40,7 +40,7 @@ class Turn:
         self.documents: list[Document] = []
         self.tokens: list[str] | None = None  # buttons of the step shown, if any
         self.reply = Reply(lang=conv.lang)
-        # The slot an answer typed before a restart filled, while its reply is unconfirmed.
+        # Digest of an answer typed just before a restart, whose reply may be lost.
         self.unconfirmed: str | None = None
 
     # ---- text -------------------------------------------------------------------------
