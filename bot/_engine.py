@@ -193,7 +193,7 @@ class Dialogue:
             await self._command(turn, event.value, event.arg, fresh)
         elif event.kind == "media":
             turn.say("engine.media_deleted" if event.value in MEDIA_KINDS else "engine.non_text")
-            await turn.show_current()
+            await turn.show_again()
         elif event.kind == "button":
             await self._button(turn, event.value, fresh)
         else:
@@ -210,13 +210,13 @@ class Dialogue:
         elif name == "resume":
             if fresh:
                 turn.say("engine.welcome")
-            await turn.show_current()
+            await turn.show_again()
         elif name == "help":
             turn.say("engine.help")
-            await turn.show_current()
+            await turn.show_again()
         elif name == "privacy":
             turn.say("engine.privacy")
-            await turn.show_current()
+            await turn.show_again()
         elif name == "back":
             await turn.back()
         elif name == "restart":
@@ -232,7 +232,7 @@ class Dialogue:
                 wanted = langs[(langs.index(conv.lang) + 1) % len(langs)]
             conv.lang = wanted
             turn.say("engine.lang_changed")
-            await turn.show_current()
+            await turn.show_again()
         elif name in ("memo", "contacts"):
             target = "memo" if name == "memo" else "contacts_now"
             conv.remember_position()
@@ -250,7 +250,7 @@ class Dialogue:
             turn.wait_with(["!forget_yes", "!forget_no"])
         else:
             turn.say("engine.unknown_command")
-            await turn.show_current()
+            await turn.show_again()
 
     async def _button(self, turn: Turn, data: str, fresh: bool) -> None:
         conv = turn.conv
@@ -263,7 +263,7 @@ class Dialogue:
             if conv.pending:
                 await self._repeat_pending(turn)
             else:
-                await turn.show_current()
+                await turn.show_again()
             return
         turn.reply.pressed = turn.label_of(token)
         await self._token(turn, token)
@@ -327,7 +327,7 @@ class Dialogue:
             # The reply to this very answer was lost in a restart, and the person sent
             # it again: it is saved already, and is not the answer to what comes next.
             turn.say("engine.already_saved")
-            await turn.show_current()
+            await turn.show_again()
             return
         if state.ask and not fresh:
             token = self._match_button(turn, text, numbers=False)
@@ -348,7 +348,7 @@ class Dialogue:
             if crisis:
                 self._crisis_screen(turn)
             else:
-                await turn.show_current()
+                await turn.show_again()
             return
         if crisis:
             self._crisis_screen(turn)
@@ -369,7 +369,7 @@ class Dialogue:
             turn.wait_with(["!intent_yes", "!intent_no"])
             return
         turn.say("engine.welcome" if fresh else "engine.unknown_text")
-        await turn.show_current()
+        await turn.show_again()
 
     def _accept(self, turn: Turn, text: str) -> Any:
         ask = turn.state.ask

@@ -42,6 +42,8 @@ class Turn:
         self.reply = Reply(lang=conv.lang)
         # Digest of an answer typed just before a restart, whose reply may be lost.
         self.unconfirmed: str | None = None
+        self._origin = (conv.flow, conv.state)
+        self._same_step = False
 
     # ---- text -------------------------------------------------------------------------
     def t(self, key: str, **fill: Any) -> str:
@@ -150,6 +152,14 @@ class Turn:
         """Show where the person is now (after a note, a stale button, /lang ...)."""
         self.render_state(self.state)
         self.wait_here()
+
+    async def show_again(self) -> None:
+        """Show where the person is, nothing having changed (a stale button, unknown
+        text, a sticker, /help ...). The buttons keep their step, so the keyboard the
+        person already has stays good: a double tap or a message sent in between never
+        turns the screen they are about to press into a stale one."""
+        self._same_step = True
+        await self.show_current()
 
     async def run(self) -> None:
         """Walk from the current state through states that only talk, until one waits."""
@@ -283,7 +293,10 @@ class Turn:
         for doc in self.documents:
             messages.append(OutMessage("", document=doc))
         if self.tokens is not None:
-            self.conv.step += 1
+            unchanged = (self._same_step and self.tokens == self.conv.shown
+                         and (self.conv.flow, self.conv.state) == self._origin)
+            if not unchanged:
+                self.conv.step += 1
             self.conv.shown = list(self.tokens)
             rows = [[Button(f"{self.conv.step}.{i}", self.label_of(tok))]
                     for i, tok in enumerate(self.tokens) if not tok.startswith("@")]

@@ -15,6 +15,7 @@ seconds do the same again, like a person tapping again.
 from __future__ import annotations
 
 import asyncio
+import collections
 import os
 import random
 import signal
@@ -207,6 +208,7 @@ class ScriptedPerson:
         self.resend_after = resend_after
         self.steps = 0
         self.finished = False
+        self.moves: collections.deque[tuple] = collections.deque(maxlen=6)  # for failures
 
     def screen(self) -> tuple[list[tuple[str, str]], str]:
         for msg in reversed(self.stub.bot_messages(self.user.id)):
@@ -248,6 +250,7 @@ class ScriptedPerson:
                 return
             kind, value = move
             step = step_of(buttons)
+            self.moves.append((kind, value, [label for label, _ in buttons], text[:70]))
             if kind == "press":
                 act = lambda value=value: stub.press(user, value)  # noqa: E731
             else:

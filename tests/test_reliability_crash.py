@@ -96,8 +96,9 @@ async def test_kill_9_at_random_moments_loses_no_acknowledged_answer(tmp_path: P
             f"{progress.acked} resends={progress.resends} starts={bot.starts}")
     assert len(kills_at) == KILLS, f"the run ended before every kill; {info}"
     print(info)
-    stuck = [p.user.id for p in people if not p.finished]
-    assert not stuck, f"{len(stuck)} conversations did not finish; {info}"
+    stuck = [p for p in people if not p.finished]
+    assert not stuck, (f"{len(stuck)} conversations did not finish; {info}; the first one's "
+                       f"last moves: {list(stuck[0].moves)}")
     # As many decisions as without crashes: no screen came back after it was answered
     # (an acknowledged answer that was lost would have to be given again).
     redone = [(p.user.id, p.steps, expected[p.user.id]["decisions"]) for p in people
