@@ -18,7 +18,7 @@ from bot import Button, Event, OutMessage, Reply, Settings
 from bot.channels import telegram as telegram_channel
 from bot.channels._telegram_logging import redact
 from bot.channels._telegram_outbound import keyboard, split_text, utf16_len
-from bot.channels.telegram import api_urls
+from bot.channels.telegram import api_urls, build_application
 from storage import MemoryStore, SqliteStore, load_secret
 from tests.botapi_stub import BotApiStub, User
 from tests.telegram_fixtures import ALICE, BOB, SECRET, RunningBot, engine_content
@@ -374,6 +374,34 @@ async def test_many_people_in_parallel_are_not_serialised(stub, content):
         assert all(stub.texts(p.id) for p in people)
     finally:
         slow.set()
+        await running.stop()
+
+
+async def test_a_surge_of_presses_is_acknowledged_before_any_is_handled(stub, content):
+    """Telegram wants presses answered within seconds: answers go first, handling waits."""
+    from bot.channels._telegram_inbound import ANSWERS_AT_ONCE
+
+    running = RunningBot(stub, content, MemoryStore(secret=SECRET))
+    running.app = build_application(stub.token, running.dialogue, running.store,
+                                    api_base_url=stub.url, rate_limiter=False)
+    await running.start()
+    try:
+        people = [User(910000000 + n, language_code="en") for n in range(ANSWERS_AT_ONCE + 36)]
+        for person in people:
+            stub.send_command(person, "start")
+        await running.settle()
+        before = len(stub.calls)
+        stub.fail("answerCallbackQuery", "slow", times=len(people), seconds=0.3)
+        for person in people:
+            stub.press(person, stub.buttons(person.id)[0][1])
+        await stub.wait_for(lambda: all(len(stub.bot_messages(p.id)) >= 2 for p in people),
+                            timeout=30, what="every press handled")
+        calls = [c.method for c in stub.calls[before:] if c.method != "getUpdates"]
+        first_handling = next(i for i, m in enumerate(calls) if m != "answerCallbackQuery")
+        # Handling started only once no more than ANSWERS_AT_ONCE answers were left.
+        assert calls[:first_handling].count("answerCallbackQuery") >= len(people) - ANSWERS_AT_ONCE
+        assert stub.unanswered_callbacks() == []
+    finally:
         await running.stop()
 
 

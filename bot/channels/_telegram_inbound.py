@@ -26,6 +26,7 @@ from ._telegram_outbound import NO_PREVIEW, ReplySender
 log = logging.getLogger("kakekomi.telegram")
 
 CHANNEL = "telegram"  # the namespace of pseudonyms and seen update ids
+ANSWERS_AT_ONCE = 64  # button-press answers in flight at once (see TelegramInbound)
 _COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
 # Media the engine answers with "deleted for your safety"; checked in this order because
 # a GIF arrives as both `animation` and `document`.
@@ -148,6 +149,14 @@ class TelegramInbound:
         self.store = store
         self.locales = dialogue.content.locales
         self._turned_away: set[int] = set()  # group chats already told and left
+        # Answering presses comes before handling them: Telegram wants an answer within
+        # seconds. At most ANSWERS_AT_ONCE are in flight (with the handling slots this
+        # stays under the HTTP pool's 256 connections, past which httpcore re-scans its
+        # whole queue for every request); while more wait, handling pauses.
+        self._answering = asyncio.Semaphore(ANSWERS_AT_ONCE)
+        self._unanswered = 0
+        self._answers_caught_up = asyncio.Event()
+        self._answers_caught_up.set()
 
     def key_of(self, user_id: int) -> str:
         return self.store.pseudonym(CHANNEL, str(user_id))
@@ -156,14 +165,23 @@ class TelegramInbound:
         """First thing for a button press: stop the spinner (answers are due in seconds)."""
         if not isinstance(update, Update) or update.callback_query is None:
             return
+        self._unanswered += 1
+        if self._unanswered > ANSWERS_AT_ONCE:
+            self._answers_caught_up.clear()
         try:
-            await update.callback_query.answer()
+            async with self._answering:
+                await update.callback_query.answer()
         except TelegramError as exc:  # too old, already answered, network: never fatal
             log.info(
                 "callback answer failed: %s (update_id=%s)", type(exc).__name__, update.update_id
             )
+        finally:
+            self._unanswered -= 1
+            if self._unanswered <= ANSWERS_AT_ONCE:
+                self._answers_caught_up.set()
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._answers_caught_up.wait()  # a surge of presses: acknowledge them first
         if update.my_chat_member is not None:
             await self._membership(update, update.my_chat_member)
             return
