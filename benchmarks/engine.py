@@ -23,7 +23,7 @@ from typing import Any
 from bot import Dialogue, Event, Reply, load_content
 from storage import SqliteStore
 
-from .stats import ROOT, emit, latency_summary, maxrss_mib, profiled, traced
+from .stats import ROOT, all_at_once, emit, latency_summary, maxrss_mib, profiled, traced
 from .walker import Action, policy_for
 
 SECRET = bytes(range(32))
@@ -111,12 +111,7 @@ async def run(n: int, steps: int, *, think: float = 0.0, seed: str = "bench",
                     if think:
                         await asyncio.sleep(rng.expovariate(1 / think))
 
-            tasks = [asyncio.create_task(person(i)) for i in range(n)]
-            await asyncio.sleep(0)
-            started = time.perf_counter()
-            gate.set()
-            await asyncio.gather(*tasks)
-            wall = time.perf_counter() - started
+            wall = await all_at_once(person, n, gate)
             await store.close()  # checkpoints the WAL into the file
             footprint = db_footprint(path)
     total = len(latencies)

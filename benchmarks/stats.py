@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import cProfile
 import io
@@ -9,8 +10,9 @@ import json
 import pstats
 import resource
 import sys
+import time
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -87,3 +89,15 @@ def parse_result(stdout: str) -> dict[str, Any]:
         if line.startswith(RESULT_PREFIX):
             return json.loads(line[len(RESULT_PREFIX):])
     raise ValueError("the scenario printed no result")
+
+
+async def all_at_once(person: Callable[[int], Awaitable[None]], n: int,
+                      gate: asyncio.Event) -> float:
+    """Run people 0..n-1 (each waits for `gate` once set up); seconds from the gate
+    opening until the last one is done."""
+    tasks = [asyncio.create_task(person(i)) for i in range(n)]
+    await asyncio.sleep(0)
+    started = time.perf_counter()
+    gate.set()
+    await asyncio.gather(*tasks)
+    return time.perf_counter() - started

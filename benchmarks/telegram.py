@@ -40,7 +40,7 @@ from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, MessageHandler, filters
 from telegram.request import BaseRequest, RequestData
 
-from .stats import ROOT, emit, latency_summary, maxrss_mib, profiled, traced
+from .stats import ROOT, all_at_once, emit, latency_summary, maxrss_mib, profiled, traced
 from .walker import ANSWERS, Action, Policy, policy_for
 
 TOKEN = "123456:BENCH-token-not-a-real-one"
@@ -287,12 +287,7 @@ async def run(kind: str, n: int, steps: int, *, seed: str = "bench", trace: bool
                 latencies.append(time.perf_counter() - started)
                 action = policy.next(request.buttons(user_id))
 
-        tasks = [asyncio.create_task(person(i)) for i in range(n)]
-        await asyncio.sleep(0)
-        started = time.perf_counter()
-        gate.set()
-        await asyncio.gather(*tasks)
-        wall = time.perf_counter() - started
+        wall = await all_at_once(person, n, gate)
         calls = dict(request.calls)
         stop_started = time.perf_counter()
         from bot.channels.telegram import stop_application

@@ -41,11 +41,15 @@ class RunningBot:
         store: ConversationStore,
         *,
         dialogue: Dialogue | None = None,
+        rate_limiter: bool = True,
     ):
+        """`rate_limiter=False` leaves out the AIORateLimiter (Telegram's 30 messages a
+        second), for tests of many people at once that are not about the limiter."""
         self.stub = stub
         self.store = store
         self.dialogue = dialogue or Dialogue(content, store)
-        self.app = build_application(stub.token, self.dialogue, store, api_base_url=stub.url)
+        self.app = build_application(stub.token, self.dialogue, store, api_base_url=stub.url,
+                                     rate_limiter=rate_limiter)
         self.running = False
 
     async def start(self, **options: Any) -> RunningBot:

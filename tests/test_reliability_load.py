@@ -19,7 +19,6 @@ import time
 
 import pytest
 
-from bot.channels.telegram import build_application
 from storage import SqliteStore
 from tests.botapi_stub import BotApiStub, User
 from tests.helpers import content
@@ -50,9 +49,7 @@ async def test_two_thousand_people_at_once_are_all_answered_in_order(tmp_path):
     people = [User(920_000_000 + n, f"P{n}", "ja" if n % 2 else "en") for n in range(PEOPLE)]
     started = time.monotonic()
     async with BotApiStub() as stub:
-        bot = RunningBot(stub, c, store)
-        bot.app = build_application(stub.token, bot.dialogue, store, api_base_url=stub.url,
-                                    rate_limiter=False)
+        bot = RunningBot(stub, c, store, rate_limiter=False)
         await bot.start(poll_timeout=1)
         try:
             for person in people:  # all bursts queued before the bot sees the first
@@ -110,9 +107,7 @@ async def test_one_person_flooding_does_not_stall_everyone_else():
     c = content()
     store = MemoryStore(secret=SECRET)
     async with BotApiStub() as stub:
-        bot = RunningBot(stub, c, store)
-        bot.app = build_application(stub.token, bot.dialogue, store, api_base_url=stub.url,
-                                    rate_limiter=False)
+        bot = RunningBot(stub, c, store, rate_limiter=False)
         await bot.start(poll_timeout=1)
         try:
             flooder, other = User(930_000_001, "F", "en"), User(930_000_002, "O", "ja")

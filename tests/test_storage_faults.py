@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,6 +19,17 @@ from storage import (
 )
 
 SECRET = bytes(range(32))
+
+
+@contextlib.contextmanager
+def another_process_holding_the_lock(db_path: Path) -> Iterator[None]:
+    other = sqlite3.connect(db_path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        yield
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
 OTHER_SECRET = bytes(range(1, 33))
 ANSWER = "秘密の答え-XYZ123"
 USER_ID = "987654321"
@@ -204,15 +216,10 @@ async def test_locked_database_makes_save_unavailable_until_released(
 ) -> None:
     key = store.pseudonym("telegram", "1")
     await store.save(key, {"step": 1})
-    other = sqlite3.connect(db_path, isolation_level=None)
-    other.execute("BEGIN EXCLUSIVE")
-    try:
+    with another_process_holding_the_lock(db_path):
         with pytest.raises(StorageUnavailable, match="lock"):
             await store.save(key, {"step": 2})
         assert await store.load(key) == {"step": 1}  # WAL readers are not blocked
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
     await store.save(key, {"step": 2})
     assert await store.load(key) == {"step": 2}
 
@@ -223,15 +230,10 @@ async def test_an_update_whose_step_was_never_saved_is_new_again(
     """The seen mark is committed with the step: a redelivery of a lost step is handled."""
     key = store.pseudonym("telegram", "1")
     await store.save(key, {"step": 1})
-    other = sqlite3.connect(db_path, isolation_level=None)
-    other.execute("BEGIN EXCLUSIVE")
-    try:
+    with another_process_holding_the_lock(db_path):
         assert await store.seen_update("telegram", 41) is True
         with pytest.raises(StorageUnavailable):
             await store.save(key, {"step": 2})  # the step update 41 caused is lost
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
     assert await store.seen_update("telegram", 41) is True  # redelivered: handle it again
     await store.save(key, {"step": 2})
     assert await store.seen_update("telegram", 41) is False
@@ -252,14 +254,9 @@ async def test_an_update_whose_step_was_never_saved_is_new_again(
 async def test_opening_a_locked_database_is_unavailable_not_corrupt(db_path: Path) -> None:
     store = await SqliteStore.open(db_path, secret=SECRET)
     await store.close()
-    other = sqlite3.connect(db_path, isolation_level=None)
-    other.execute("BEGIN EXCLUSIVE")
-    try:
+    with another_process_holding_the_lock(db_path):
         with pytest.raises(StorageUnavailable):
             await SqliteStore.open(db_path, secret=SECRET, busy_timeout_ms=50)
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
 
 
 async def test_read_only_database_makes_save_unavailable(store: SqliteStore) -> None:

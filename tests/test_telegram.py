@@ -18,7 +18,7 @@ from bot import Button, Event, OutMessage, Reply, Settings
 from bot.channels import telegram as telegram_channel
 from bot.channels._telegram_logging import redact
 from bot.channels._telegram_outbound import keyboard, split_text, utf16_len
-from bot.channels.telegram import api_urls, build_application
+from bot.channels.telegram import api_urls
 from storage import MemoryStore, SqliteStore, load_secret
 from tests.botapi_stub import BotApiStub, User
 from tests.telegram_fixtures import ALICE, BOB, SECRET, RunningBot, engine_content
@@ -381,9 +381,7 @@ async def test_a_surge_of_presses_is_acknowledged_before_any_is_handled(stub, co
     """Telegram wants presses answered within seconds: answers go first, handling waits."""
     from bot.channels._telegram_inbound import ANSWERS_AT_ONCE
 
-    running = RunningBot(stub, content, MemoryStore(secret=SECRET))
-    running.app = build_application(stub.token, running.dialogue, running.store,
-                                    api_base_url=stub.url, rate_limiter=False)
+    running = RunningBot(stub, content, MemoryStore(secret=SECRET), rate_limiter=False)
     await running.start()
     try:
         people = [User(910000000 + n, language_code="en") for n in range(ANSWERS_AT_ONCE + 36)]
