@@ -11,15 +11,8 @@ import tornado.httputil
 import tornado.iostream
 import tornado.web
 
-try:  # imported as tests.X (python -m, pytest from the repo root) or as X
-    from tests import botapi_checks as checks
-except ImportError:  # pragma: no cover - depends on how pytest set sys.path
-    import botapi_checks as checks  # type: ignore[no-redef]
-
-try:
-    from tests.botapi_methods import Call, User
-except ImportError:  # pragma: no cover
-    from botapi_methods import Call, User  # type: ignore[no-redef]
+from tests import botapi_checks as checks
+from tests.botapi_methods import Call, User
 
 if TYPE_CHECKING:
     from tests.botapi_stub import BotApiStub

@@ -14,10 +14,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-try:  # imported as tests.X (python -m, pytest from the repo root) or as X
-    from tests import botapi_checks as checks
-except ImportError:  # pragma: no cover - depends on how pytest set sys.path
-    import botapi_checks as checks  # type: ignore[no-redef]
+from tests import botapi_checks as checks
 
 TOKEN = "123456:TEST-stub-token-not-a-real-one_0000"
 BOT_USERNAME = "kakekomi_test_bot"

@@ -33,32 +33,17 @@ import tornado.httpserver
 import tornado.netutil
 import tornado.web
 
-try:  # imported as tests.botapi_stub (python -m, pytest from the repo root) or botapi_stub
-    from tests import botapi_checks as checks
-    from tests.botapi_http import ApiHandler, ControlHandler, FileHandler
-    from tests.botapi_methods import (
-        BOT_USERNAME,
-        FAULT_KINDS,
-        TOKEN,
-        BotApi,
-        Call,
-        Fault,
-        Message,
-        User,
-    )
-except ImportError:  # pragma: no cover - depends on how pytest set sys.path
-    import botapi_checks as checks  # type: ignore[no-redef]
-    from botapi_http import ApiHandler, ControlHandler, FileHandler  # type: ignore[no-redef]
-    from botapi_methods import (  # type: ignore[no-redef]
-        BOT_USERNAME,
-        FAULT_KINDS,
-        TOKEN,
-        BotApi,
-        Call,
-        Fault,
-        Message,
-        User,
-    )
+from tests import botapi_checks as checks
+from tests.botapi_http import ApiHandler, ControlHandler, FileHandler
+from tests.botapi_methods import (
+    FAULT_KINDS,
+    TOKEN,
+    BotApi,
+    Call,
+    Fault,
+    Message,
+    User,
+)
 
 __all__ = ["TOKEN", "BotApiStub", "Call", "Message", "User", "checks", "main"]
 
@@ -66,20 +51,9 @@ __all__ = ["TOKEN", "BotApiStub", "Call", "Message", "User", "checks", "main"]
 class BotApiStub(BotApi):
     """The stand-in server plus the test's view of every chat it has seen."""
 
-    def __init__(
-        self,
-        *,
-        token: str = TOKEN,
-        username: str = BOT_USERNAME,
-        first_update_id: int = 1000,
-        callback_answer_timeout: float = 15.0,
-    ) -> None:
-        super().__init__(
-            token=token,
-            username=username,
-            first_update_id=first_update_id,
-            callback_answer_timeout=callback_answer_timeout,
-        )
+    def __init__(self, **options: Any) -> None:
+        """Options as for BotApi: token, username, first_update_id, callback_answer_timeout."""
+        super().__init__(**options)
         self._server: tornado.httpserver.HTTPServer | None = None
         self.port = 0
 

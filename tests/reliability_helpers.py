@@ -16,10 +16,7 @@ from typing import Any
 
 from bot import Dialogue, Event, Reply
 
-try:
-    from tests import botapi_checks as checks
-except ImportError:  # pragma: no cover - depends on how pytest set sys.path
-    import botapi_checks as checks  # type: ignore[no-redef]
+from tests import botapi_checks as checks
 
 SECRET = bytes(range(32))
 TEXT_MAX_UTF16 = 4096

@@ -30,10 +30,7 @@ from typing import Any
 from bot import Content, Dialogue, Event, Reply
 from storage import MemoryStore
 
-try:
-    from tests.botapi_stub import BotApiStub, User
-except ImportError:  # pragma: no cover
-    from botapi_stub import BotApiStub, User  # type: ignore[no-redef]
+from tests.botapi_stub import BotApiStub, User
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:TEST-token"

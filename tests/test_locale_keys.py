@@ -7,7 +7,6 @@ where a typo would show the person a bare key ("engine.damaged.erase") instead o
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 

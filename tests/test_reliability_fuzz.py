@@ -17,7 +17,6 @@ import random
 from datetime import datetime
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,10 +27,7 @@ from storage import MemoryStore
 from tests.helpers import content
 from tests.reliability_helpers import CheckingBot, Person, check_reply
 
-try:
-    from bot.channels._telegram_outbound import ReplySender
-except ImportError:  # pragma: no cover - the channel is optional for the engine
-    ReplySender = None  # type: ignore[assignment,misc]
+from bot.channels._telegram_outbound import ReplySender
 
 NOW = datetime.fromisoformat("2026-11-29T02:00+09:00")
 MAX_EXAMPLES = 1500
@@ -199,8 +195,6 @@ def to_event(kind: str, value: Any, record: dict | None, lang: str, message_id: 
 
 async def render(reply: Any) -> None:
     """Send the reply through the Telegram channel's renderer against a checking Bot."""
-    if ReplySender is None:
-        return
     bot = CheckingBot()
     pressed = None
     if reply.pressed:
@@ -293,8 +287,6 @@ def test_escaping_survives_what_a_person_types():
         assert "<b>not bold</b> & <script>" in shown  # seen as typed
         assert "<b>" not in raw and "&lt;b&gt;not bold&lt;/b&gt; &amp; &lt;script&gt;" in raw
 
-    if ReplySender is None:
-        pytest.skip("the Telegram channel is not available")
     run(go())
 
 
