@@ -27,3 +27,19 @@ class ContentError(KakekomiError):
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(problems, key=lambda p: (p.file, p.line, p.message))
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class StartupError(KakekomiError):
+    """Something stops the bot from starting; the message is one line an operator can act on.
+
+    The command line prints ``kakekomi: <message>`` and exits 2, never a traceback. Never
+    put a secret (token, webhook secret, master secret) in the message.
+    """
+
+
+class SettingsError(StartupError):
+    """A setting (environment variable or option) has a value that is not allowed."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        self.setting = name
+        super().__init__(f"{name}: {problem}")
