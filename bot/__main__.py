@@ -86,7 +86,7 @@ async def open_store(settings: Settings):
     """Open the durable store named by the settings (creating the key file on first run)."""
     from storage import SqliteStore, load_secret
 
-    secret = load_secret(settings.secret, settings.key_file)
+    secret = load_secret(settings.secret, settings.key_file, settings.db_path)
     return await SqliteStore.open(settings.db_path, secret=secret, retention=settings.retention)
 
 

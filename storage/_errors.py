@@ -14,6 +14,14 @@ class StorageUnavailable(StorageError):
     """
 
 
+class DatabaseInUse(StorageError):
+    """Another kakekomi process (or another store in this one) holds the database.
+
+    One process per SQLite file: each keeps its own record cache, so a second one could
+    bring back a conversation the first erased. The message names the holder's PID.
+    """
+
+
 class WrongKeyError(StorageError):
     """The database was written with a different master secret."""
 

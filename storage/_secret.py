@@ -4,38 +4,42 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import logging
 import os
 import secrets
-import stat
 from pathlib import Path
 
 from ._errors import StorageError
+from ._files import has_data, make_private, make_private_dirs
 
-log = logging.getLogger(__name__)
 
-
-def load_secret(env_value: str | None, key_file: Path) -> bytes:
+def load_secret(env_value: str | None, key_file: Path, database: Path | None = None) -> bytes:
     """The 32-byte master secret, from ``env_value`` (KAKEKOMI_SECRET) or ``key_file``.
 
-    The text (surrounding whitespace ignored) is hashed with SHA-256, so any string
-    works and the same text gives the same secret in either place. An empty
-    ``env_value`` counts as unset. The key file is created (0o600, parent 0o700)
-    with a random token on first use. Keep it: without it nothing stored can be read.
+    The text (surrounding whitespace ignored) is hashed with SHA-256, so the same text
+    gives the same secret in either place (how strong a KAKEKOMI_SECRET must be is
+    checked with the other settings). An empty ``env_value`` counts as unset. The key
+    file is created (0o600, new folders 0o700) with a random token on first use, but
+    never next to a ``database`` that already holds data: that key was lost, and a new
+    one would only make the data unreadable. Keep it: without it nothing stored can be read.
     """
     text = (env_value or "").strip()
     if not text:
-        text = _read_or_create(Path(key_file))
+        text = _read_or_create(Path(key_file), None if database is None else Path(database))
     return hashlib.sha256(text.encode("utf-8")).digest()
 
 
-def _read_or_create(key_file: Path) -> str:
+def _read_or_create(key_file: Path, database: Path | None) -> str:
     try:
         if not key_file.exists():
+            if database is not None and has_data(database):
+                raise StorageError(
+                    f"the database {database} exists but its key file {key_file} is missing: "
+                    "restore the key file from a backup (or set KAKEKOMI_SECRET to the secret "
+                    "it was written with), or move the database aside to start afresh."
+                )
             _create(key_file)
         text = key_file.read_text(encoding="utf-8").strip()
-        if key_file.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-            log.warning("key file %s is readable by other users; run: chmod 600", key_file)
+        make_private(key_file, "key file")
     except OSError as exc:
         raise StorageError(
             f"cannot read or create the key file {key_file}: {exc.strerror or exc}. "
@@ -51,7 +55,7 @@ def _read_or_create(key_file: Path) -> str:
 
 def _create(key_file: Path) -> None:
     """Write a new token atomically: a crash or a second process never sees a half file."""
-    key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private_dirs(key_file.parent)
     temporary = key_file.with_name(f".{key_file.name}.{secrets.token_hex(4)}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import sqlite3
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
@@ -25,6 +24,7 @@ from ._expiry import (
     unix_seconds,
     utc_now,
 )
+from ._files import FileLock, make_private_dirs, prepare_database
 from ._schema import SCHEMA_VERSION, migrate
 
 CACHE_SIZE = 4096
@@ -88,6 +88,7 @@ class SqliteStore:
         # the mark, and a redelivered update is handled again rather than dropped.
         self._seen: OrderedDict[str, int] = OrderedDict()  # token → seen_at, oldest first
         self._seen_pending: list[tuple[str, int]] = []
+        self._lock: FileLock | None = None  # one process per file (see _files.FileLock)
 
     @classmethod
     async def open(
@@ -109,16 +110,22 @@ class SqliteStore:
                 f"the secret must be at least {MIN_SECRET_BYTES} bytes; use storage.load_secret()"
             )
         path = Path(path)
-        await asyncio.to_thread(_prepare_file, path)
-        with _translated(path):
-            db = await aiosqlite.connect(path, isolation_level=None)
+        lock = await asyncio.to_thread(_hold, path)
+        try:
+            with _translated(path):
+                db = await aiosqlite.connect(path, isolation_level=None)
+        except BaseException:
+            lock.release()
+            raise
         store = cls(db, path, Keyring(secret), retention, clock or utc_now)
+        store._lock = lock
         try:
             await store._setup(busy_timeout_ms, max_page_count)
             await store.expire()
         except BaseException:
             with contextlib.suppress(Exception):
                 await db.close()
+            lock.release()
             raise
         return store
 
@@ -258,9 +265,14 @@ class SqliteStore:
             with contextlib.suppress(Exception):
                 await self._kick()  # saves already promised, and seen marks, are written first
         db, self._db = self._db, None
-        if db is not None:
-            with _translated(self._path):
-                await db.close()
+        try:
+            if db is not None:
+                with _translated(self._path):
+                    await db.close()
+        finally:
+            lock, self._lock = self._lock, None
+            if lock is not None:
+                lock.release()
 
     # -- internals -------------------------------------------------------------
 
@@ -357,20 +369,19 @@ class SqliteStore:
         )
 
 
-def _prepare_file(path: Path) -> None:
-    """Create missing parent directories (0o700) and the file itself (0o600).
+def _hold(path: Path) -> FileLock:
+    """Create missing folders (0o700), take the file's lock, then check or create the file.
 
-    SQLite gives the -wal and -shm files the permissions of the database file.
+    SQLite gives the -wal and -shm files the permissions of the database file (0o600).
     """
+    make_private_dirs(path.parent)
+    lock = FileLock.hold(path)
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        with contextlib.suppress(FileExistsError):
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except OSError as exc:
-        raise StorageUnavailable(
-            f"cannot create the database {path}: {exc.strerror or exc}. "
-            "Check that the directory can be created and written."
-        ) from exc
+        prepare_database(path)
+    except BaseException:
+        lock.release()
+        raise
+    return lock
 
 
 @contextlib.contextmanager

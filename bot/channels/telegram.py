@@ -240,7 +240,7 @@ async def serve_telegram(
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows, threads
             loop.add_signal_handler(signum, stop.set)
-    secret = load_secret(settings.secret, settings.key_file)
+    secret = load_secret(settings.secret, settings.key_file, settings.db_path)
     store = await SqliteStore.open(settings.db_path, secret=secret, retention=settings.retention)
     fixed = settings.now
     dialogue = Dialogue(
