@@ -18,7 +18,7 @@ from storage import ConversationStore, CorruptDatabaseError, StorageError
 from ._content import MENU_FLOW, Content
 from ._conversation import Conversation
 from ._datetimes import parse_when_ex
-from ._events import MEDIA_KINDS, Button, Event, Reply
+from ._events import MEDIA_KINDS, Button, Event, Reply, small_number
 from ._errors import KakekomiError
 from ._turn import Turn
 
@@ -154,7 +154,8 @@ class Dialogue:
         stack_ok = all(f in flows and s in flows[f].states for f, s, _ in conv.stack)
         if conv.flow in flows and conv.state in flows[conv.flow].states and stack_ok:
             count = len(flows[conv.flow].states[conv.state].buttons)
-            if any(t.startswith("b") and not (t[1:].isdigit() and int(t[1:]) < count)
+            if any(t.startswith("b") and not ((n := small_number(t[1:], typed=False)) is not None
+                                              and n < count)
                    for t in conv.shown):
                 conv.shown = []  # the state lost buttons since: what was shown is stale
             return conv, None
@@ -256,8 +257,9 @@ class Dialogue:
         conv = turn.conv
         step, _, index = data.partition(".")
         token = None
-        if not fresh and step == str(conv.step) and index.isdigit() and int(index) < len(conv.shown):
-            token = conv.shown[int(index)]
+        number = small_number(index, typed=False)
+        if not fresh and step == str(conv.step) and number is not None and number < len(conv.shown):
+            token = conv.shown[number]
         if token is None:
             turn.say("engine.welcome" if fresh else "engine.stale_button")
             if conv.pending:
@@ -390,8 +392,9 @@ class Dialogue:
     def _match_button(self, turn: Turn, text: str, numbers: bool = True) -> str | None:
         shown = turn.conv.shown
         wanted = _norm(text)
-        if numbers and wanted.isdigit() and 1 <= int(wanted) <= len(shown):
-            return shown[int(wanted) - 1]
+        number = small_number(wanted) if numbers else None  # never int() on a long digit run
+        if number is not None and 1 <= number <= len(shown):
+            return shown[number - 1]
         for token in shown:
             try:
                 label = turn.label_of(token)

@@ -1,10 +1,67 @@
-"""What goes into the engine (events) and what comes out (replies). No transport here."""
+"""What goes into the engine (events) and what comes out (replies). No transport here.
+
+Text is cleaned once, when an :class:`Event` is made (:func:`clean_text`), so the engine
+only ever sees valid, bounded text whatever a channel received.
+"""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 
 MEDIA_KINDS = ("photo", "video", "document", "voice", "video_note", "animation", "audio")
+
+MAX_TEXT = 4096
+"""Characters of one event's text that reach the engine (Telegram's own message limit).
+
+Longer text (only the terminal can send it) is cut here. Every typed answer a flow asks
+for accepts at most 4,000 characters (the flow loader enforces it), so a cut answer is
+still refused as too long and the person asked for a shorter one: nothing is saved cut
+short without them knowing.
+"""
+
+# Lone surrogates: unencodable, they arrive through JSON ("\ud800") or a broken decoder.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+# Control characters other than tab and newline (C0, DEL, C1); CR is a line break.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_NUMBER = re.compile("[0-9]{1,3}")
+
+
+def clean_text(text: str) -> str:
+    """``text`` made safe for the engine: valid Unicode, no control characters, bounded.
+
+    Lone surrogates become U+FFFD; CR and CRLF become a newline; other control
+    characters except tab and newline are dropped; at most :data:`MAX_TEXT`
+    characters are kept. Linear in the length of ``text``, and total: any value
+    that is not a ``str`` becomes ``""``.
+    """
+    if not isinstance(text, str):
+        return ""
+    text = text[: MAX_TEXT * 4]  # bound the work before anything scans it
+    text = _SURROGATES.sub("\ufffd", text)
+    text = _CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return text[:MAX_TEXT]
+
+
+def clean_surrogates(text: str) -> str:
+    """``text`` with every lone surrogate replaced by U+FFFD (encodable as UTF-8)."""
+    return _SURROGATES.sub("\ufffd", text)
+
+
+def small_number(text: str, *, typed: bool = True) -> int | None:
+    """The number a person typed to pick a button (``"3"``, ``"３"``), else None.
+
+    Only 1-3 ASCII digits count (after NFKC and trimming spaces when ``typed``; as is
+    for button data and stored tokens), so this never calls ``int()`` on a long digit
+    run or on digits ``int()`` refuses: ``"፩"`` and ``"٣"`` are text, not numbers,
+    while ``"²"`` and ``"①"`` are 2 and 1 (NFKC makes them ASCII digits).
+    """
+    if len(text) > 8:  # a short answer even with spaces or full-width forms around it
+        return None
+    if typed:
+        text = unicodedata.normalize("NFKC", text).strip()
+    return int(text) if _NUMBER.fullmatch(text) else None
 
 
 @dataclass(frozen=True)
@@ -16,6 +73,12 @@ class Event:
     arg: str | None = None
     message_id: int | None = None
     lang_hint: str | None = None
+
+    def __post_init__(self) -> None:
+        # The one place text enters the engine: every channel's events pass here.
+        object.__setattr__(self, "value", clean_text(self.value))
+        if self.arg is not None:
+            object.__setattr__(self, "arg", clean_text(self.arg))
 
     @classmethod
     def text(cls, text: str, *, message_id: int | None = None, lang_hint: str | None = None) -> Event:

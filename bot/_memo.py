@@ -15,6 +15,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from ._datetimes import JST, When, format_when
+from ._events import clean_surrogates
 
 __all__ = ["memo_document", "render_memo", "split_text"]
 
@@ -57,7 +58,9 @@ def render_memo(
         lines += [_INDENT + line if line.strip() else "" for line in rest]
     lines.append("")
     lines += _lines(text("memo.footer"))
-    return "\n".join(lines)
+    # An answer saved before text was cleaned at the edge may hold a lone surrogate,
+    # which no channel can send: it shows as U+FFFD instead.
+    return clean_surrogates("\n".join(lines))
 
 
 def memo_document(

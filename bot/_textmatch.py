@@ -81,7 +81,9 @@ _AFTER = f"(?![{_WORD}])"
 _SEP = r"[ \-_]+"  # between two Latin words of a pattern
 _JOIN = "[ ー〜~・.ぁぃぅぇぉァィゥェォ]{0,3}"  # between two Japanese characters
 _GAP = r"[^。!?\n]{0,10}?"  # the "…" of A…B
-_NUMBER = r"\d[\d,]*(?:\.\d+)?"
+# A number starts only where a run of digits starts: tried at every digit of a long run,
+# "[\d,]*" made matching quadratic (4,096 digits took 0.4 s).
+_NUMBER = r"(?<!\d)(?<!\d,)\d[\d,]*(?:\.\d+)?"
 _KATA = "ァ-ヺー"  # letters of a katakana word
 
 

@@ -2,6 +2,9 @@
 
 Works interactively and with piped input (one answer a line); ends at end of input.
 A number picks a shown button; anything else goes to the engine as text.
+
+Input is untrusted bytes: invalid UTF-8 is decoded with U+FFFD in its place, and the
+event cleans what is left (control characters, length; see ``bot._events.clean_text``).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import sys
 from typing import TextIO
 
 from .._engine import Dialogue
-from .._events import Button, Event, Reply
+from .._events import MAX_TEXT, Button, Event, Reply, small_number
 
 
 class TerminalChat:
@@ -42,7 +45,8 @@ class TerminalChat:
                 self.out.write("\n" + message.text + "\n")
             if message.document:
                 doc = message.document
-                self.out.write(f"\n[{doc.filename}]\n{doc.content.decode('utf-8')}\n")
+                text = doc.content.decode("utf-8", errors="replace")
+                self.out.write(f"\n[{doc.filename}]\n{text}\n")
             if message.buttons:
                 self.buttons = [b for row in message.buttons for b in row]
                 for number, button in enumerate(self.buttons, 1):
@@ -52,16 +56,28 @@ class TerminalChat:
         return ids
 
     def to_event(self, line: str) -> Event:
-        text = line.strip()
+        text = line[: MAX_TEXT * 4].strip()  # the event keeps at most MAX_TEXT characters
         msg_id = self._id()
         if text.startswith("/") and len(text) > 1:
             name, _, arg = text[1:].partition(" ")
             return Event.command(name, arg or None, message_id=msg_id, lang_hint=self.lang)
-        if text.isdigit() and 1 <= int(text) <= len(self.buttons):
-            return Event.button(self.buttons[int(text) - 1].data, message_id=msg_id)
+        number = small_number(text)  # "1", "１"; never int() on "፩" or 5,000 digits
+        if number is not None and 1 <= number <= len(self.buttons):
+            return Event.button(self.buttons[number - 1].data, message_id=msg_id)
         return Event.text(text, message_id=msg_id, lang_hint=self.lang)
 
+    def _tolerate_bad_bytes(self) -> None:
+        """Invalid UTF-8 on stdin (or an odd terminal encoding) is replaced, never fatal."""
+        for stream in (self.inp, self.out):
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:
+                try:
+                    reconfigure(errors="replace")
+                except (OSError, ValueError):  # a closed or detached stream: keep it as is
+                    pass
+
     async def run(self, first: Event | None = None) -> None:
+        self._tolerate_bad_bytes()
         await self.dialogue.handle(self.key, first or Event.command("resume", lang_hint=self.lang),
                                    self._send)
         loop = asyncio.get_running_loop()
