@@ -8,24 +8,50 @@ import logging
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import NoReturn
 
-from ._settings import Settings
+from ._errors import KakekomiError, StartupError
+from ._settings import Settings, debug_requested, redact, secret_values
 
 log = logging.getLogger("kakekomi")
+
+
+DEBUG_HINT = "rerun with KAKEKOMI_DEBUG=1 for details"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a mistake on the command line is one line (and exit 2), not usage + error."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"kakekomi: {message} (kakekomi --help lists the options)", file=sys.stderr)
+        raise SystemExit(2)
 
 
 def _parse_now(value: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"--now needs a time like 2026-11-29T02:00+09:00 ({exc})")
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            "--now needs a time like 2026-11-29T02:00+09:00") from None
     if moment.tzinfo is None:
-        raise argparse.ArgumentTypeError("--now needs a time zone, like +09:00")
+        raise argparse.ArgumentTypeError("--now needs a time zone, like 2026-11-29T02:00+09:00")
     return moment
 
 
+def _port(value: str) -> int:
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value[:6]) <= 65535:
+        raise argparse.ArgumentTypeError("--port must be a port number from 1 to 65535")
+    return int(value)
+
+
+def _user(value: str) -> str:
+    if not 1 <= len(value) <= 64 or not value.isprintable():
+        raise argparse.ArgumentTypeError("--user must be 1 to 64 printable characters")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kakekomi", description="A safety chatbot (terminal and Telegram).")
+    parser = _Parser(prog="kakekomi", description="A safety chatbot (terminal and Telegram).")
     parser.add_argument("--root", type=Path, help="folder with flows/, locales/, contacts/")
     sub = parser.add_subparsers(dest="command")
 
@@ -39,11 +65,11 @@ def _parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="talk to the bot in the terminal")
     runtime(chat)
     chat.add_argument("--reload", action="store_true", help="reload flows and locales when they change")
-    chat.add_argument("--user", default="local", help="whose conversation to continue (default: local)")
+    chat.add_argument("--user", type=_user, default="local", help="whose conversation to continue (default: local)")
     tg = sub.add_parser("telegram", help="run the Telegram bot (long polling, or a webhook)")
     runtime(tg)
     tg.add_argument("--webhook-url", help="public HTTPS URL Telegram should post updates to")
-    tg.add_argument("--port", type=int, help="port for the webhook server (default 8443)")
+    tg.add_argument("--port", type=_port, help="port for the webhook server (default 8443)")
     tg.add_argument("--listen", help="address for the webhook server (default 0.0.0.0)")
     tg.add_argument("--secret-token", help="webhook secret (env KAKEKOMI_WEBHOOK_SECRET)")
     tg.add_argument("--api-base-url", help="another Bot API server, e.g. http://127.0.0.1:8081")
@@ -71,15 +97,8 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _load(settings: Settings):
     from ._content import load_content
-    from ._errors import ContentError
 
-    try:
-        return load_content(settings.content_root)
-    except ContentError as exc:
-        print(f"kakekomi: the content has {len(exc.problems)} problem(s):", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
-        raise SystemExit(1) from None
+    return load_content(settings.content_root)  # ContentError: one line, from main()
 
 
 async def open_store(settings: Settings):
@@ -123,8 +142,7 @@ def _telegram(settings: Settings) -> None:
     from .channels.telegram import run_telegram
 
     if not settings.token:
-        print("kakekomi: set TELEGRAM_BOT_TOKEN (from @BotFather) to run the Telegram bot.", file=sys.stderr)
-        raise SystemExit(2)
+        raise StartupError("set TELEGRAM_BOT_TOKEN (from @BotFather) to run the Telegram bot.")
     content = _load(settings)
     run_telegram(settings, content)
 
@@ -136,7 +154,59 @@ def _lint(settings: Settings) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    """Run the command line; a failure is one line on stderr, never a traceback.
+
+    Exit 2: kakekomi refused to start or stopped on an error it knows (a setting, the
+    database, the content, the channel); the line says what to do. Exit 1: an unexpected
+    error; the line names only its type (its text may hold a token) and how to see more.
+    """
+    args = None
+    try:
+        args = _parser().parse_args(argv)
+        return _run(args)
+    except KeyboardInterrupt:
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the start-up funnel: one line for everything
+        return _fail(exc, args)
+
+
+def _fail(exc: BaseException, args: argparse.Namespace | None) -> int:
+    from ._errors import ContentError
+
+    try:
+        from storage import StorageError
+    except ImportError:  # a broken install: still one line
+        StorageError = ContentError  # noqa: N806
+    if isinstance(exc, ContentError):
+        first = f" (first: {exc.problems[0]})" if exc.problems else ""
+        print(f"kakekomi: the content has {len(exc.problems)} problem(s){first}; "
+              "run `kakekomi lint` to see them all", file=sys.stderr)
+        return 2
+    if isinstance(exc, StorageError):
+        print(f"kakekomi: cannot use the database: {_one_line(str(exc))}", file=sys.stderr)
+        return 2
+    if isinstance(exc, KakekomiError):
+        print(f"kakekomi: {_one_line(str(exc))}", file=sys.stderr)
+        return 2
+    try:
+        debug = debug_requested()
+    except KakekomiError:
+        debug = False
+    print(f"kakekomi: stopped by an unexpected error ({type(exc).__name__}); {DEBUG_HINT}",
+          file=sys.stderr)
+    if debug:
+        import traceback
+
+        text = "".join(traceback.format_exception(exc))
+        print(redact(text, secret_values(getattr(args, "secret_token", None))), file=sys.stderr)
+    return 1
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _run(args: argparse.Namespace) -> int:
     # The terminal chat shares the screen with the logs: only warnings there.
     level = logging.INFO if args.command in ("telegram", "run") else logging.WARNING
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -148,19 +218,11 @@ def main(argv: list[str] | None = None) -> int:
         command = "telegram" if settings.token else "chat"
         if not settings.token:
             print("TELEGRAM_BOT_TOKEN is not set: opening the terminal chat.", file=sys.stderr)
-    if command in ("chat", "telegram"):
-        from storage import StorageError
-
-        try:
-            if command == "chat":
-                asyncio.run(_chat(settings, getattr(args, "user", "local")))
-            else:
-                _telegram(settings)
-        except StorageError as exc:
-            print(f"kakekomi: cannot use the database: {exc}", file=sys.stderr)
-            return 1
-        except KeyboardInterrupt:
-            return 0
+    if command == "chat":
+        asyncio.run(_chat(settings, getattr(args, "user", "local")))
+        return 0
+    if command == "telegram":
+        _telegram(settings)
         return 0
     if command == "lint":
         return _lint(settings)

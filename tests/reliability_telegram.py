@@ -34,7 +34,7 @@ from tests.botapi_stub import BotApiStub, User
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:TEST-token"
-SECRET_TEXT = "test"
+SECRET_TEXT = "kakekomi-test-secret-Qx7vR2pL9mZ4wT8n"  # strong enough for the settings check
 NOW = "2026-11-25T21:00+09:00"
 
 
