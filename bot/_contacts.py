@@ -51,6 +51,7 @@ __all__ = [
     "Phone",
     "Region",
     "Window",
+    "audiences_for_age",
     "render_contacts",
 ]
 
@@ -224,6 +225,17 @@ class ContactDirectory:
                 found.append((_rank(st), index, st))
         found.sort(key=lambda item: (item[0], item[1]))
         return [st for _, _, st in found]
+
+
+def audiences_for_age(age: str | None) -> tuple[str, ...]:
+    """Whose contacts a person of this age gets: an adult the adult lines, a minor the child
+    lines, and someone whose age is unknown (rather not say, or not asked yet) both, child
+    lines first: a teenager who keeps their age to themselves is still a teenager."""
+    if age == "adult":
+        return ("adult",)
+    if age == "under18":
+        return ("minor",)
+    return ("minor", "adult")
 
 
 def merge_statuses(lists: Iterable[Sequence[ContactStatus]]) -> list[ContactStatus]:

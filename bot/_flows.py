@@ -18,8 +18,33 @@ ASK_TYPES = ("text", "datetime")
 BLOCK_KINDS = ("contacts", "checklist", "memo")
 CONTACT_TOPICS = ("extortion", "leak", "legal", "sexual_violence", "children", "crisis", "police")
 AUDIENCES = ("minor", "adult", "guardian")
-STATE_KEYS = {"say", "show", "set", "add", "buttons", "ask", "branch", "go", "call", "flow", "at", "end"}
+STATE_KEYS = {"say", "show", "set", "add", "buttons", "ask", "branch", "go", "call", "flow", "at", "end",
+              "audience", "sources"}
+SAY_KEYS = {"text", "if", "audience", "sources"}
+# `audience: adult` marks a text for adults only: lint proves no path with age under18,
+# unsaid or unset reaches it, and the engine never shows it unless age is adult.
+TEXT_AUDIENCES = ("adult",)
+SOURCE_KEYS = {"law", "article", "url", "note"}
 BUTTON_KEYS = {"text", "go", "set", "add", "toggle", "if", "call", "flow", "at"}
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a legal statement comes from: law, article and the official text's address.
+
+    `law`, `article` and `note` map a language to its wording ("ja" is always there)."""
+
+    law: Mapping[str, str]
+    article: Mapping[str, str]
+    url: str
+    note: Mapping[str, str] | None = None
+    line: int = 0
+
+    def cite(self, lang: str) -> str:
+        """"刑法 第182条第2項" / "Penal Code art. 182(2)"."""
+        law = self.law.get(lang) or self.law["ja"]
+        article = self.article.get(lang) or self.article["ja"]
+        return f"{law} {article}".strip()
 
 
 @dataclass(frozen=True)
@@ -29,6 +54,8 @@ class Say:
     key: str
     when: Condition | None = None
     line: int = 0
+    audience: str | None = None
+    sources: tuple[Source, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,6 +126,15 @@ class State:
     at: str | None = None
     end: bool = False
     go_line: int = 0
+    audience: str | None = None
+    sources: tuple[Source, ...] = ()
+
+    def says(self) -> tuple[Say, ...]:
+        """The say items with the state's own audience and sources folded in."""
+        if not self.audience and not self.sources:
+            return self.say
+        return tuple(Say(s.key, s.when, s.line, s.audience or self.audience, s.sources or self.sources)
+                     for s in self.say)
 
     @property
     def waits(self) -> bool:
@@ -164,18 +200,68 @@ class _Parser:
                 self.bad(line, f"slot {key!r}: a value must be text, a number, a list or null")
         return dict(raw)
 
+    def audience(self, raw: Any, line: int) -> str | None:
+        if raw is None:
+            return None
+        if raw not in TEXT_AUDIENCES:
+            self.bad(line, f"'audience:' must be one of {list(TEXT_AUDIENCES)} (a text for "
+                     f"everyone needs no tag), not {raw!r}")
+            return None
+        return str(raw)
+
+    def wording(self, raw: Any, line: int, what: str) -> dict[str, str] | None:
+        if isinstance(raw, str) and raw.strip():
+            return {"ja": raw}
+        if isinstance(raw, Mapping) and isinstance(raw.get("ja"), str) \
+                and all(isinstance(k, str) and isinstance(v, str) for k, v in raw.items()):
+            return dict(raw)
+        self.bad(line, f"a source's '{what}:' must be text, or {{ja: ..., en: ...}}, not {raw!r}")
+        return None
+
+    def sources(self, raw: Any, line: int) -> tuple[Source, ...]:
+        if raw is None:
+            return ()
+        if not isinstance(raw, list) or not raw:
+            self.bad(line, "'sources:' needs a list like [{law: 刑法, article: 第182条, "
+                     "url: https://laws.e-gov.go.jp/law/...}]")
+            return ()
+        found = []
+        for i, item in enumerate(raw):
+            item_line = raw.line_of(i) if hasattr(raw, "line_of") else line
+            if not isinstance(item, Mapping):
+                self.bad(item_line, f"a source must be a mapping with law, article and url, not {item!r}")
+                continue
+            unknown = set(item) - SOURCE_KEYS
+            if unknown:
+                self.bad(item_line, f"unknown key(s) in a source: {sorted(unknown)}; "
+                         f"allowed: {sorted(SOURCE_KEYS)}")
+            law = self.wording(item.get("law"), item_line, "law")
+            article = self.wording(item.get("article"), item_line, "article")
+            note = self.wording(item["note"], item_line, "note") if item.get("note") else None
+            url = item.get("url")
+            if not isinstance(url, str) or not url.startswith("https://") or " " in url:
+                self.bad(item_line, "a source needs 'url:' starting with https:// (the official "
+                         "text, e.g. https://laws.e-gov.go.jp/law/140AC0000000045)")
+                continue
+            if law and article:
+                found.append(Source(law, article, url, note, item_line))
+        return tuple(found)
+
     def say(self, raw: Any, line: int) -> tuple[Say, ...]:
         items = raw if isinstance(raw, list) else [raw]
         result = []
         for i, item in enumerate(items):
             item_line = raw.line_of(i) if hasattr(raw, "line_of") else line
             if isinstance(item, Mapping):
-                unknown = set(item) - {"text", "if"}
+                unknown = set(item) - SAY_KEYS
                 if unknown:
                     self.bad(item_line, f"unknown key(s) in a say item: {sorted(unknown)}")
                 key = self.text_key(item.get("text"), item_line, "a say item's text")
+                sub = (lambda k: item.line_of(k)) if hasattr(item, "line_of") else (lambda k: item_line)
                 if key:
-                    result.append(Say(key, self.cond(item.get("if"), item_line), item_line))
+                    result.append(Say(key, self.cond(item.get("if"), item_line), item_line,
+                                      self.audience(item.get("audience"), sub("audience")),
+                                      self.sources(item.get("sources"), sub("sources"))))
             else:
                 key = self.text_key(item, item_line, "'say:'")
                 if key:
@@ -339,7 +425,9 @@ class _Parser:
             ask=self.ask(raw["ask"], kl("ask")) if raw.get("ask") else None,
             branch=self.branch(raw["branch"], kl("branch")) if raw.get("branch") else (),
             go=raw.get("go"), call=raw.get("call"), flow=raw.get("flow"), at=raw.get("at"),
-            end=end is True, go_line=kl("go"))
+            end=end is True, go_line=kl("go"),
+            audience=self.audience(raw.get("audience"), kl("audience")),
+            sources=self.sources(raw.get("sources"), kl("sources")))
 
 
 def parse_flow(raw: Any, file: str, expected_id: str, problems: list[Problem]) -> Flow | None:

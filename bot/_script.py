@@ -230,10 +230,14 @@ class _Writer:
         if arrival:
             self.add(f"On arrival, the bot {'; '.join(arrival)}.", "")
         if state.say:
-            for say in state.say:
+            for say in state.says():
                 if say.when is not None:
                     self.add(self.only_if(say.when))
+                if say.audience == "adult":
+                    self.add("*(for adults only: `audience: adult`)*")
                 self.add(*_quote(self.t(say.key)), "")
+                if say.sources:
+                    self.sources(say.sources)
         for block in state.show:
             self.block(block)
         if state.ask:
@@ -258,6 +262,19 @@ class _Writer:
             self.add(f"Then at once → {self.state_link(state.go)}.", "")
         if state.end:
             self.end()
+
+    def sources(self, sources: Any) -> None:
+        """Each source under its text, with the link, so a lawyer can check the line."""
+        self.add(("Source:" if len(sources) == 1 else "Sources:"), "")
+        for src in sources:
+            line = f"- {_md(src.cite('ja'))}"
+            if self.lang != "ja" and src.cite(self.lang) != src.cite("ja"):
+                line += f" ({_md(src.cite(self.lang))})"
+            line += f" — <{src.url}>"
+            if src.note:
+                line += f" — {_md(src.note.get(self.lang) or src.note['ja'])}"
+            self.add(line)
+        self.add("")
 
     def block(self, block: Block) -> None:
         prefix = f"{self.only_if(block.when)} " if block.when is not None else ""

@@ -82,9 +82,14 @@ class Turn:
     def render_state(self, state: State) -> None:
         if self.on_visit:
             self.on_visit(state.flow_id, state.name)
-        for item in state.say:
-            if self.holds(item.when):
+        cited: dict[str, None] = {}
+        for item in state.says():
+            if self.holds(item.when) and self.may_show(item):
                 self.say_filled(item.key)
+                cited.update((src.cite(self.conv.lang), None) for src in item.sources)
+        if cited:
+            sep = self.t("engine.sources_separator")
+            self.parts.append(("engine.sources", self.t("engine.sources", sources=sep.join(cited))))
         blocks = [b for b in state.show if self.holds(b.when)]
         contacts = [b for b in blocks if b.kind == "contacts"]
         for block in blocks:
@@ -93,15 +98,23 @@ class Turn:
             elif block is contacts[0]:
                 self.render_contacts(contacts)
 
+    def may_show(self, item: Any) -> bool:
+        """An adult-only text is shown only when the person said they are an adult.
+
+        Lint proves flows never lead there otherwise; this also covers /back after the age
+        changed, which re-shows an earlier step with today's answers."""
+        return item.audience != "adult" or self.conv.slots.get("age") == "adult"
+
     def render_contacts(self, blocks: list[Block]) -> None:
         """One list for all of a state's contact blocks: each contact once, open ones first."""
         if self.content.directory is None:
             return
-        from ._contacts import merge_statuses, render_contacts
+        from ._contacts import audiences_for_age, merge_statuses, render_contacts
 
-        age_group = "minor" if self.conv.slots.get("age") == "under18" else "adult"
+        groups = audiences_for_age(self.conv.slots.get("age"))
         merged = merge_statuses(
-            self.content.directory.status(b.arg, b.audience or age_group, self.now) for b in blocks)
+            self.content.directory.status(b.arg, group, self.now)
+            for b in blocks for group in ((b.audience,) if b.audience else groups))
         self.parts.append((f"contacts:{blocks[0].arg}", render_contacts(merged, self.conv.lang, self.t)))
         self.parts.extend((f"contacts:{b.arg}", "") for b in blocks[1:])
 
