@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
 import secrets
 import signal
@@ -26,22 +25,27 @@ from datetime import timedelta
 from urllib.parse import urlparse
 
 from telegram import BotCommand, Update
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, TypeHandler
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from storage import ConversationStore
 
 from .. import COMMANDS
 from .._content import Content
 from .._engine import Dialogue
+from .._errors import StartupError
 from .._settings import Settings
+from ._http import HardenedServer, HttpLimits
+from ._telegram_bot import KakekomiBot
 from ._telegram_inbound import PerPersonUpdateProcessor, TelegramInbound
-from ._telegram_logging import configure_logging, error_handler, polling_error
+from ._telegram_logging import configure_logging, error_handler, polling_error, redact
+from ._telegram_webhook import webhook_server
 from ._telegram_outbound import split_text
 
 __all__ = [
     "ALLOWED_UPDATES",
+    "HttpLimits",
     "api_urls",
     "build_application",
     "configure_logging",
@@ -57,6 +61,7 @@ log = logging.getLogger("kakekomi.telegram")
 # Sticky on Telegram's side, so it is sent on every start (reference §1.9).
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 EXPIRY_EVERY = timedelta(hours=1)
+_webhook_servers: dict[int, HardenedServer] = {}  # id(app) → its server, while it runs
 
 
 def api_urls(api_base_url: str | None) -> tuple[str, str]:
@@ -91,7 +96,7 @@ def build_application(
     call including getUpdates (benchmarks answer in-process; then `api_base_url` is moot).
     `rate_limiter=False` drops AIORateLimiter (benchmarks only: 429s are then not retried).
     """
-    configure_logging()
+    configure_logging(token)
     inbound = TelegramInbound(dialogue, store)
     base_url, base_file_url = api_urls(api_base_url)
 
@@ -105,27 +110,27 @@ def build_application(
         if close_store:
             await store.close()
 
-    builder = (
+    bot = KakekomiBot(  # the builder's own defaults, plus getUpdates that skips poison
+        token=token,
+        base_url=base_url,
+        base_file_url=base_file_url,
+        request=request or HTTPXRequest(connection_pool_size=256),
+        # a stuck long poll must not starve the next one (reference §2.9)
+        get_updates_request=request or HTTPXRequest(connection_pool_size=2),
+        # RetryAfter: wait as told, then retry (up to 3 times)
+        rate_limiter=AIORateLimiter(max_retries=3) if rate_limiter else None,
+    )
+    app: Application = (  # PTB's generics differ with and without a rate limiter
         ApplicationBuilder()
-        .token(token)
-        .base_url(base_url)
-        .base_file_url(base_file_url)
+        .bot(bot)
         .concurrent_updates(
             PerPersonUpdateProcessor(max_concurrent_updates, on_arrival=inbound.answer_callback)
         )
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)
+        .build()
     )
-    if request is not None:
-        builder = builder.request(request).get_updates_request(request)
-    else:  # a stuck long poll must not starve the next one (reference §2.9)
-        builder = builder.get_updates_connection_pool_size(2)
-    app: Application  # PTB's generics differ with and without a rate limiter
-    if rate_limiter:  # RetryAfter: wait as told, then retry (up to 3 times)
-        app = builder.rate_limiter(AIORateLimiter(max_retries=3)).build()
-    else:
-        app = builder.build()
     app.add_handler(TypeHandler(Update, inbound.on_update))
     app.add_error_handler(error_handler(store))
     return app
@@ -145,25 +150,6 @@ async def _set_commands(app: Application, content: Content) -> None:
             log.warning("setMyCommands (%s) failed: %s", lang, type(exc).__name__)
 
 
-class _ConstantTimeSecret(str):
-    """The webhook secret, compared in constant time.
-
-    PTB's webhook handler checks ``header != secret``; when the right operand is a str
-    subclass, Python asks its reflected ``__ne__`` first, so the check runs through
-    `hmac.compare_digest` without replacing PTB's server.
-    """
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, str) and hmac.compare_digest(
-            other.encode(), str.__str__(self).encode()
-        )
-
-    def __ne__(self, other: object) -> bool:
-        return not self.__eq__(other)
-
-    __hash__ = str.__hash__
-
-
 async def start_application(
     app: Application,
     *,
@@ -173,39 +159,106 @@ async def start_application(
     secret_token: str | None = None,
     url_path: str | None = None,
     poll_timeout: float = 10.0,
+    http_limits: HttpLimits | None = None,
 ) -> None:
     """Initialise, set the command menu, and start receiving updates.
 
-    Without `webhook_url`: long polling (deleteWebhook first, as PTB does). With it: PTB's
-    tornado server on `listen:port`, path taken from `webhook_url` unless `url_path` is
-    given (a proxy terminates TLS). No `secret_token`: a random one is made for this run
-    (setWebhook is called on every start, so nothing needs to remember it).
+    Without `webhook_url`: long polling (deleteWebhook first, as PTB does). With it: our
+    own hardened server (`_http.HardenedServer`) on `listen:port`, path taken from
+    `webhook_url` unless `url_path` is given (a proxy terminates TLS), then setWebhook.
+    No `secret_token`: a random one is made for this run (setWebhook is called on every
+    start, so nothing needs to remember it).
+
+    Known failures raise `StartupError` with one line that never holds the token: the
+    token refused, the Bot API unreachable, the port in use, the webhook refused.
     """
-    await app.initialize()
+    where = _api_host(app)
+    with _startup_step(f"the Telegram Bot API at {where}"):
+        await app.initialize()
     if app.post_init is not None:
         await app.post_init(app)
     assert app.updater is not None
     if webhook_url:
-        secret = _ConstantTimeSecret(secret_token or secrets.token_urlsafe(32))
+        secret = secret_token or secrets.token_urlsafe(32)
+        configure_logging(secret)
         path = url_path if url_path is not None else urlparse(webhook_url).path.strip("/")
-        await app.updater.start_webhook(
-            listen=listen,
-            port=port,
-            url_path=path,
-            webhook_url=webhook_url,
-            secret_token=secret,
-            allowed_updates=ALLOWED_UPDATES,
-            bootstrap_retries=3,
-        )
+        bot = app.bot
+        assert isinstance(bot, KakekomiBot)
+        server = webhook_server(app, path, secret, bot.updates, http_limits)
+        try:
+            server.listen(port, address=listen)
+        except OSError as exc:
+            raise StartupError(
+                f"cannot listen on {listen}:{port} for the webhook: {exc.strerror or exc}"
+                " (is another process using the port?)"
+            ) from None
+        _webhook_servers[id(app)] = server
+        try:
+            with _startup_step("setWebhook"):
+                await _retry_network(
+                    lambda: app.bot.set_webhook(
+                        url=webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
+                    )
+                )
+        except BaseException:
+            await _webhook_servers.pop(id(app)).close()
+            raise
     else:
-        await app.updater.start_polling(
-            poll_interval=0.0,
-            timeout=int(poll_timeout),
-            allowed_updates=ALLOWED_UPDATES,
-            bootstrap_retries=3,
-            error_callback=polling_error,
-        )
+        with _startup_step(f"the Telegram Bot API at {where}"):
+            await app.updater.start_polling(
+                poll_interval=0.0,
+                timeout=int(poll_timeout),
+                allowed_updates=ALLOWED_UPDATES,
+                bootstrap_retries=3,
+                error_callback=polling_error,
+            )
     await app.start()
+
+
+def _api_host(app: Application) -> str:
+    """Scheme, host and port of the Bot API server (never the path: it holds the token)."""
+    parsed = urlparse(str(app.bot.base_url))
+    return f"{parsed.scheme}://{parsed.netloc}"
+
+
+@contextlib.contextmanager
+def _startup_step(what: str):
+    """Turn the failures an operator can fix into one-line `StartupError`s."""
+    try:
+        yield
+    except InvalidToken:  # its message quotes the token: never shown
+        raise StartupError(
+            "Telegram refused the bot token (401 Unauthorized): check TELEGRAM_BOT_TOKEN"
+        ) from None
+    except TimedOut:
+        raise StartupError(f"no answer in time from {what}: check the network") from None
+    except TelegramError as exc:
+        if isinstance(exc, NetworkError) and not _is_refusal(exc):
+            raise StartupError(
+                f"cannot reach {what} ({type(exc).__name__}): check the network"
+                " and TELEGRAM_API_BASE_URL"
+            ) from None
+        description = redact(str(getattr(exc, "message", "") or type(exc).__name__), strict=True)
+        raise StartupError(f"Telegram refused {what}: {description.splitlines()[0][:200]}") from None
+
+
+def _is_refusal(exc: TelegramError) -> bool:
+    """An answer from Telegram (400/403/409), not a failure to reach it."""
+    from telegram.error import BadRequest, Conflict, Forbidden
+
+    return isinstance(exc, BadRequest | Conflict | Forbidden)
+
+
+async def _retry_network(call, attempts: int = 3, pause: float = 1.0):
+    """A bootstrap call, tried again on network errors (not on refusals), like PTB's."""
+    for attempt in range(attempts):
+        try:
+            return await call()
+        except NetworkError as exc:
+            if _is_refusal(exc) or isinstance(exc, InvalidToken) or attempt == attempts - 1:
+                raise
+            log.warning("%s failed, trying again: %s", "bootstrap", type(exc).__name__)
+            await asyncio.sleep(pause * (attempt + 1))
 
 
 async def stop_application(app: Application) -> None:
@@ -215,6 +268,9 @@ async def stop_application(app: Application) -> None:
     post_shutdown.
     """
     try:
+        server = _webhook_servers.pop(id(app), None)
+        if server is not None:
+            await server.close()
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
         if app.running:
@@ -234,7 +290,8 @@ async def serve_telegram(
     from storage import SqliteStore, load_secret
 
     if not settings.token:
-        raise ValueError("a Telegram bot token is needed (TELEGRAM_BOT_TOKEN)")
+        raise StartupError("a Telegram bot token is needed: set TELEGRAM_BOT_TOKEN")
+    configure_logging(settings.token, settings.webhook_secret)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
