@@ -25,10 +25,12 @@ RETENTION_DAYS_MIN = 1
 RETENTION_DAYS_MAX = 3650  # ten years
 SECRET_MIN_CHARS = 22
 SECRET_MIN_BITS = 128
+PIECE = 8  # a secret repeating, or counting through, this many characters is refused
 MAKE_A_SECRET = "python -c 'import secrets;print(secrets.token_urlsafe(32))'"
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # Telegram's rule for secret_token
 BOT_TOKEN = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{1,200}")  # 123456:ABC-def… from @BotFather
-HOSTNAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+HOSTNAME = re.compile(rf"(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*")
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
 
 # Where each field can come from, to name it in an error: (option, environment variable).
@@ -128,7 +130,7 @@ class Settings:
             raise SettingsError(
                 name("token"),
                 "is not a bot token: it should be digits, a colon, then letters, digits, _ or - "
-                "(like 123456:ABC-def…), exactly as @BotFather gives it",
+                "(like 110201543:AAHdq…), exactly as @BotFather gives it",
             )
         for attr in ("api_base_url", "webhook_url"):
             value = getattr(self, attr)
@@ -187,9 +189,9 @@ def secret_problem(text: str) -> str | None:
 
     The rule (an estimate; a generated secret always passes): at least 22 characters;
     length × log2(size of the smallest usual alphabet holding all its characters: digits 10,
-    hex 16, one-case letters 26, one-case letters and digits 36, letters 52, letters and
-    digits 62, base64 64, anything else 95) of at least 128 bits; no 6 characters repeated
-    (``aaaaaa…``, ``abcabc…``) and no run of 6 in sequence (``abcdef``, ``123456``).
+    hex 16, one-case letters 26, one-case letters and digits 36, both cases (with or without
+    digits) 62, base64 64, anything else 95) of at least 128 bits; no 8 characters repeated
+    (``aaaaaaaa…``, ``abcabcabc…``) and no run of 8 in sequence (``abcdefgh``, ``12345678``).
     """
     text = text.strip()
     if len(text) < SECRET_MIN_CHARS:
@@ -197,8 +199,8 @@ def secret_problem(text: str) -> str | None:
     if len(text) * math.log2(_alphabet_size(text)) < SECRET_MIN_BITS:
         return "too short for the few kinds of characters it uses"
     pieces: set[str] = set()
-    for start in range(len(text) - 5):
-        piece = text[start:start + 6]
+    for start in range(len(text) - PIECE + 1):
+        piece = text[start:start + PIECE]
         if piece in pieces:
             return "it repeats a part of itself"
         pieces.add(piece)
@@ -221,8 +223,8 @@ def _alphabet_size(text: str) -> int:
         return 10
     if (lower <= set("abcdef") and not upper) or (upper <= set("ABCDEF") and not lower):
         return 16
-    if lower and upper:
-        return 62 if digits else 52
+    if lower and upper:  # mixed case: taken as drawn from letters and digits
+        return 62
     return 36 if digits else 26
 
 
