@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import os
+import signal
 import sqlite3
+import stat
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,12 +19,16 @@ import pytest
 
 from storage import (
     CorruptDatabaseError,
+    DatabaseInUse,
     SqliteStore,
+    StorageError,
     StorageUnavailable,
     WrongKeyError,
+    load_secret,
 )
 
 SECRET = bytes(range(32))
+REPO = Path(__file__).resolve().parents[1]
 
 
 @contextlib.contextmanager
@@ -310,3 +320,188 @@ async def test_directory_that_cannot_be_created_is_unavailable(tmp_path: Path) -
     blocker.write_text("")
     with pytest.raises(StorageUnavailable, match="cannot create"):
         await SqliteStore.open(blocker / "kakekomi.db", secret=SECRET)
+
+
+# -- one process per database file ------------------------------------------------------------
+
+HOLDER = """
+import asyncio, sys
+from storage import SqliteStore
+
+async def main():
+    store = await SqliteStore.open(sys.argv[1], secret=bytes(range(32)))
+    await store.save(store.pseudonym("telegram", "42"), {"step": 1})
+    print("ready", flush=True)
+    await asyncio.to_thread(sys.stdin.readline)  # hold the store until told to stop
+    await store.close()
+
+asyncio.run(main())
+"""
+
+
+@contextlib.contextmanager
+def another_kakekomi_holding(db_path: Path) -> Iterator[subprocess.Popen[str]]:
+    """A second process with the database open through SqliteStore (not just an SQLite lock)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    process = subprocess.Popen([sys.executable, "-c", HOLDER, str(db_path)], cwd=REPO, env=env,
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=60)  # hang guard only
+
+
+async def test_a_second_process_cannot_open_the_database_and_is_told_who_holds_it(db_path):
+    with another_kakekomi_holding(db_path) as holder:
+        with pytest.raises(DatabaseInUse) as caught:
+            await SqliteStore.open(db_path, secret=SECRET)
+        message = str(caught.value)
+        assert str(db_path) in message and f"process {holder.pid}" in message
+        assert "\n" not in message
+        lock_file = Path(f"{db_path}.lock")
+        assert lock_file.read_text().strip() == str(holder.pid)
+        assert stat.S_IMODE(lock_file.stat().st_mode) == 0o600
+        assert holder.stdin is not None
+        holder.stdin.write("stop\n")
+        holder.stdin.flush()
+        assert holder.wait(timeout=60) == 0
+    store = await SqliteStore.open(db_path, secret=SECRET)  # released on close
+    try:
+        assert await store.load(store.pseudonym("telegram", "42")) == {"step": 1}
+    finally:
+        await store.close()
+
+
+async def test_a_killed_holder_does_not_block_the_next_start(db_path):
+    with another_kakekomi_holding(db_path) as holder:
+        holder.send_signal(signal.SIGKILL)  # no close, no cleanup: the OS drops the lock
+        holder.wait(timeout=60)
+        store = await SqliteStore.open(db_path, secret=SECRET)
+        try:
+            assert await store.load(store.pseudonym("telegram", "42")) == {"step": 1}
+            assert Path(f"{db_path}.lock").read_text().strip() == str(os.getpid())
+        finally:
+            await store.close()
+
+
+async def test_a_second_store_in_the_same_process_is_refused_too(store, db_path):
+    with pytest.raises(DatabaseInUse, match=f"process {os.getpid()}"):
+        await SqliteStore.open(db_path, secret=SECRET)
+    key = store.pseudonym("telegram", "1")
+    await store.save(key, {"step": 1})  # the first store is unharmed
+    assert await store.load(key) == {"step": 1}
+
+
+async def test_erased_conversation_cannot_come_back_from_a_second_process(db_path):
+    """Issue 15's scenario: a second bot on the same file would keep the erased record in
+    its cache and save it again. It cannot start, so the erasure holds."""
+    with another_kakekomi_holding(db_path) as holder:
+        with pytest.raises(DatabaseInUse):
+            await SqliteStore.open(db_path, secret=SECRET)
+        assert holder.stdin is not None
+        holder.stdin.write("stop\n")
+        holder.stdin.flush()
+        holder.wait(timeout=60)
+    first = await SqliteStore.open(db_path, secret=SECRET)
+    key = first.pseudonym("telegram", "42")
+    assert await first.load(key) == {"step": 1}  # now cached in this process
+    await first.delete(key)
+    with pytest.raises(DatabaseInUse):
+        await SqliteStore.open(db_path, secret=SECRET)
+    await first.close()
+    again = await SqliteStore.open(db_path, secret=SECRET)
+    try:
+        assert await again.load(key) is None
+    finally:
+        await again.close()
+
+
+async def test_a_failed_open_lets_go_of_the_lock(db_path):
+    store = await SqliteStore.open(db_path, secret=SECRET)
+    await store.close()
+    with pytest.raises(WrongKeyError):
+        await SqliteStore.open(db_path, secret=OTHER_SECRET)
+    store = await SqliteStore.open(db_path, secret=SECRET)  # not "in use" by the failed open
+    await store.close()
+
+
+# -- the files themselves -----------------------------------------------------------------
+
+
+async def test_every_folder_made_for_the_database_is_private(tmp_path):
+    path = tmp_path / "a" / "b" / "c" / "kakekomi.db"
+    store = await SqliteStore.open(path, secret=SECRET)
+    await store.close()
+    for folder in (tmp_path / "a", tmp_path / "a" / "b", tmp_path / "a" / "b" / "c"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+
+
+async def test_a_database_open_to_other_users_is_made_private_with_a_warning(db_path, caplog):
+    store = await SqliteStore.open(db_path, secret=SECRET)
+    await store.save(store.pseudonym("telegram", "1"), {"step": 1})
+    await store.close()
+    db_path.chmod(0o644)
+    caplog.set_level(logging.WARNING)
+    store = await SqliteStore.open(db_path, secret=SECRET)
+    await store.close()
+    assert stat.S_IMODE(db_path.stat().st_mode) == 0o600
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and str(db_path) in warnings[0] and "made it private" in warnings[0]
+    assert "\n" not in warnings[0]
+
+
+async def test_a_new_database_is_never_an_empty_file(db_path):
+    store = await SqliteStore.open(db_path, secret=SECRET)
+    try:
+        assert db_path.stat().st_size > 0
+        assert sorted(p.name for p in db_path.parent.iterdir()
+                      if not p.name.startswith(db_path.name)) == []  # no temporary left
+    finally:
+        await store.close()
+
+
+async def test_an_empty_database_file_is_refused_not_taken_as_new(db_path):
+    db_path.write_bytes(b"")
+    with pytest.raises(CorruptDatabaseError) as caught:
+        await SqliteStore.open(db_path, secret=SECRET)
+    assert str(db_path) in str(caught.value) and "empty (0 bytes)" in str(caught.value)
+    assert db_path.read_bytes() == b""  # left as it is
+    assert not Path(f"{db_path}-wal").exists()
+
+
+def test_a_lost_key_file_next_to_a_database_is_refused_not_replaced(db_path):
+    key_file = db_path.parent / "secret.key"
+
+    async def fill() -> None:
+        store = await SqliteStore.open(db_path, secret=load_secret(None, key_file, db_path))
+        await store.save(store.pseudonym("telegram", "1"), {"step": 1})
+        await store.close()
+
+    asyncio.run(fill())
+    key_file.unlink()
+    with pytest.raises(StorageError) as caught:
+        load_secret(None, key_file, db_path)
+    message = str(caught.value)
+    assert f"database {db_path} exists but its key file {key_file} is missing" in message
+    assert "restore" in message
+    assert not key_file.exists()  # no new key made
+
+
+def test_a_key_file_is_still_made_for_a_new_database(db_path):
+    key_file = db_path.parent / "secret.key"
+    assert len(load_secret(None, key_file, db_path)) == 32
+    assert key_file.exists()
+
+
+def test_a_key_file_open_to_other_users_is_made_private(tmp_path, caplog):
+    key_file = tmp_path / "secret.key"
+    load_secret(None, key_file)
+    key_file.chmod(0o644)
+    caplog.set_level(logging.WARNING)
+    load_secret(None, key_file)
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert any("key file" in r.getMessage() and "made it private" in r.getMessage()
+               for r in caplog.records)
