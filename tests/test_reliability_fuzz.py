@@ -4,8 +4,8 @@ Conversations are first driven into every state of every flow: random walks coll
 real records (slots, stacks, shown buttons) for the states they reach, and a crafted
 record stands in for any waiting state they miss. Hypothesis then restores one of those
 records and sends a few random events: texts (emoji, control characters, HTML, 10,000
-characters), button data (real, stale, forged, over-long), commands (known and not) and
-media. Every reply must be one Telegram accepts: non-empty texts of at most 4096 UTF-16
+characters, lone surrogates, digits int() cannot read, 10,000-digit runs), button data
+(real, stale, forged, over-long), commands (known and not) and media. Every reply must be one Telegram accepts: non-empty texts of at most 4096 UTF-16
 units, button data of 1-64 bytes, non-empty labels, and, rendered by the Telegram
 channel's ReplySender, HTML that parses (nothing a person typed can open a tag).
 """
@@ -158,8 +158,10 @@ texts = st.one_of(
             max_size=120),
     st.sampled_from(SPECIAL_TEXTS),
     st.builds(lambda unit, size: (unit * size)[:10_000],
-              st.sampled_from(["x", "あ", "🙂", "<", "&", "a\n", "ab "]),
+              st.sampled_from(["x", "あ", "🙂", "<", "&", "a\n", "ab ", "1", "፩", "1,"]),
               st.integers(3_000, 10_000)),
+    # what int() and UTF-8 refuse: lone surrogates (JSON "\ud800"), digits of other scripts
+    st.text(st.characters(codec=None, categories=("Cs", "Nd", "No", "Nl")), max_size=8),
 )
 forged_data = st.one_of(
     st.text(max_size=80),

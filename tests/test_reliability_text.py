@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,11 +20,14 @@ from hypothesis import strategies as st
 
 from bot import Event
 from bot._events import MAX_TEXT, clean_text, small_number
-from storage import SqliteStore
+from storage import MemoryStore, SqliteStore
+from tests.botapi_stub import BotApiStub
 from tests.helpers import ROOT, Chat, content
 from tests.reliability_helpers import SECRET, check_reply
+from tests.telegram_fixtures import ALICE, RunningBot
 
 NOW = "2026-11-29T02:00+09:00"
+HANG_GUARD = 120.0  # seconds: stops a hung test; never a speed limit
 
 
 def t(lang: str, key: str) -> str:
@@ -142,6 +146,29 @@ async def test_a_memo_answer_with_lone_surrogates_is_saved_and_shown(tmp_path):
         await store.close()
 
 
+async def test_a_telegram_memo_answer_with_a_lone_surrogate_gets_the_next_question():
+    """JSON can carry "\\ud800"; PTB hands it over as a lone surrogate."""
+    async with BotApiStub() as stub:
+        bot = RunningBot(stub, content(), MemoryStore(secret=SECRET), rate_limiter=False)
+        await bot.start()
+        try:
+            stub.send_command(ALICE, "memo")
+            await stub.wait_for(lambda: stub.buttons(ALICE.id), timeout=HANG_GUARD,
+                                what="the memo's first screen")
+            stub.press_label(ALICE, t("en", "memo.btn.start"))
+            await bot.settle(timeout=HANG_GUARD)
+            assert await bot.position(ALICE) == ("memo", "app")
+            before = len(stub.bot_messages(ALICE.id))
+            stub.send_text(ALICE, "Insta\ud800gram")
+            await stub.wait_for(lambda: len(stub.bot_messages(ALICE.id)) > before,
+                                timeout=HANG_GUARD, what="the reply to the answer")
+            await bot.settle(timeout=HANG_GUARD)
+            assert await bot.position(ALICE) == ("memo", "other_id")
+            assert (await bot.record(ALICE))["slots"]["memo_app"] == "Insta\ufffdgram"
+        finally:
+            await bot.stop()
+
+
 async def test_a_memo_saved_with_a_surrogate_before_cleaning_still_renders():
     chat = await at_menu("ja")
     await chat.command("memo")
@@ -183,6 +210,38 @@ def test_any_text_through_the_engine_gets_a_reply(sequence, lang):
             reply = await chat.type(text)
             check_reply(reply)
             assert reply.messages
+
+    asyncio.run(go())
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lines=st.lists(texts, min_size=1, max_size=4), lang=st.sampled_from(["ja", "en"]))
+def test_any_line_through_the_terminal_chat_gets_an_answer(lines, lang):
+    import asyncio
+    import io
+
+    from bot import Dialogue
+    from bot.channels.terminal import TerminalChat
+
+    async def go() -> None:
+        store = MemoryStore(secret=SECRET)
+        dialogue = Dialogue(content(), store, clock=lambda: datetime.fromisoformat(NOW))
+        lines_in = [line.replace("\n", " ").replace("\r", " ") for line in lines]
+        out = io.StringIO()
+        chat = TerminalChat(dialogue, "k", lang=lang, inp=io.StringIO("\n".join(lines_in)),
+                            out=out)
+        answered = []
+        send = chat._send
+
+        async def counting(reply):
+            answered.append(reply)
+            return await send(reply)
+
+        chat._send = counting  # type: ignore[method-assign]
+        await chat.run()
+        expected = 1 + sum(1 for line in lines_in if line.strip())
+        assert len(answered) == expected
+        out.getvalue().encode("utf-8")  # nothing unprintable reached the screen
 
     asyncio.run(go())
 
