@@ -10,6 +10,12 @@ async with BotApiStub() as stub:
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -92,3 +98,79 @@ class RunningBot:
         )
         await stub.wait_idle(quiet=0.1, timeout=timeout)
         await stub.wait_for(lambda: not self.busy(), timeout=timeout, what="the bot to settle")
+
+
+# ---- the bot as a separate process (start-up failures, signals, memory) --------------------
+
+
+ROOT = Path(__file__).resolve().parent.parent
+# A master secret with enough entropy for any check (64 hex digits = 256 bits).
+PROCESS_SECRET = "9f3c1e7a5b2d4f6081a3c5e7092b4d6f8a1c3e5079b2d4f6a8c0e2134567890a"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class BotCommand:
+    """``python -m bot telegram ARGS`` with a clean environment; stderr goes to a file."""
+
+    def __init__(self, tmp: Path, token: str, *args: str, env: dict[str, str] | None = None):
+        self.log = tmp / "bot.log"
+        base = {k: v for k, v in os.environ.items() if not k.startswith(("KAKEKOMI_", "TELEGRAM_"))}
+        base.update(
+            TELEGRAM_BOT_TOKEN=token,
+            KAKEKOMI_DATA=str(tmp / "data"),
+            KAKEKOMI_SECRET=PROCESS_SECRET,
+            PYTHONPATH=str(ROOT),
+            **(env or {}),
+        )
+        with self.log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "bot", "telegram", *args],
+                cwd=ROOT, env=base, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+            )
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    async def wait(self, limit: float = 60.0) -> int:
+        """The exit code; `limit` is only a guard against a hang (then kill -9 and fail)."""
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(None, lambda: self.proc.wait(limit))
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError(f"the bot did not exit within {limit}s:\n{self.output()[-3000:]}")
+
+    async def terminate(self, limit: float = 60.0) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        return await self.wait(limit)
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def rss_kib(self) -> int:
+        """Resident memory now (VmRSS), in KiB."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise AssertionError("no VmRSS")
+
+    def open_fds(self) -> int:
+        return len(os.listdir(f"/proc/{self.pid}/fd"))
+
+
+def leaks(text: str, *secrets: str) -> list[str]:
+    """Which of `secrets` appear in `text` (empty: none)."""
+    return [s for s in secrets if s and s in text]

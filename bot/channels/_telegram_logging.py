@@ -27,7 +27,8 @@ from .._errors import KakekomiError
 
 log = logging.getLogger("kakekomi.telegram")
 
-NOISY_LOGGERS = ("httpx", "httpcore", "telegram", "telegram.ext")
+# tornado logs each malformed request at INFO: a stranger could fill the log with them.
+NOISY_LOGGERS = ("httpx", "httpcore", "telegram", "telegram.ext", "tornado")
 # Every logger under these gets the filter (a logger's filter does not see its children's
 # records, so each one is named; the root handlers catch whatever propagates).
 FILTERED_PREFIXES = ("telegram", "httpx", "httpcore", "tornado", "asyncio", "kakekomi")
