@@ -224,6 +224,26 @@ def test_minors_get_child_lines_and_not_adult_only_ones(directory: ContactDirect
     assert "childline_jp" not in adult and "stopncii" in adult
 
 
+@pytest.mark.parametrize("audience", ["minor", "adult", "guardian"])
+def test_every_list_in_japan_offers_110(directory: ContactDirectory, audience: str) -> None:
+    for topic in sorted(TOPICS):
+        ids = {s.contact.id for s in directory.status(topic, audience, WED_DAY)}
+        assert "police_110" in ids, (topic, audience)
+
+
+@pytest.mark.parametrize("topic", ["extortion", "leak"])
+def test_extortion_and_leak_lists_offer_8891_and_8103(directory: ContactDirectory, topic: str) -> None:
+    for audience in ("minor", "adult", "guardian"):
+        ids = {s.contact.id for s in directory.status(topic, audience, WED_DAY)}
+        assert {"onestop_8891", "police_8103"} <= ids, (topic, audience)
+
+
+def test_the_legal_list_is_about_finding_a_lawyer(directory: ContactDirectory) -> None:
+    ids = {s.contact.id for s in directory.status("legal", "adult", WED_DAY)}
+    assert "houterasu_support" in ids
+    assert not ids & {"houterasu_victims", "ihaho", "moj_internet", "moj_phone"}
+
+
 def test_abroad_regions(directory: ContactDirectory) -> None:
     uk = {s.contact.id for s in directory.status("crisis", "adult", WED_DAY, region="uk")}
     assert uk == {"uk_samaritans"}
