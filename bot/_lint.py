@@ -14,16 +14,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from ._audience import NOT_ADULT, adult_only_keys, analyse_ages, exposures
 from ._content import MENU_FLOW, Content, load_content, used_keys
 from ._errors import ContentError, Problem
 from ._graph import called_flows, flow_links, subflow_only
+from ._readability import MESSAGE_LIMIT, law_mentions, long_messages, unglossed_words
 
 # Telegram refuses a message longer than 4096 characters (counted in UTF-16 code units);
 # https://core.telegram.org/bots/api#sendmessage. Error.
 TELEGRAM_TEXT_LIMIT = 4096
-# About one phone screen above the buttons (~20 lines of ~20 Japanese or ~40 Latin
-# characters). A longer text is hard to take in at once: split it into two steps. Warning.
-PHONE_TEXT_LIMIT = {"ja": 400, "en": 800}
+# One text longer than a whole message may be (bot/_readability.py MESSAGE_LIMIT: about a
+# phone screen and a bit) is hard to take in at once: split it into two steps. Warning.
+PHONE_TEXT_LIMIT = dict(MESSAGE_LIMIT)
 # A button on its own row shows about this much on a phone before Telegram cuts it with "…".
 BUTTON_LABEL_LIMIT = {"ja": 24, "en": 40}
 # Buttons a state may offer; the bot adds its own row (back + menu) under them. Warning.
@@ -56,7 +58,7 @@ def lint(root: Path) -> list[Problem]:
     except ContentError as exc:
         return exc.problems
     found = [*_locale_texts(content), *_buttons(content), *_subflow_ends(content),
-             *_contacts(content)]
+             *_contacts(content), *_audiences(content)]
     return sorted(found, key=lambda p: (not is_error(p), p.file, p.line, p.message))
 
 
@@ -188,3 +190,51 @@ def _contacts(content: Content) -> Iterator[Problem]:
             yield Problem(flow.file, flow.line, f"flow '{flow.id}' never shows contacts: add a "
                           "'show: [contacts: TOPIC]' block where the person may need help, "
                           "or a button to the contacts_now flow")
+
+
+# ---- who may read what (issue 14) ---------------------------------------------------------
+# Locale keys that hold keyword rules, not words anyone reads.
+NOT_SHOWN = ("crisis.triggers", "crisis.exclusions", "crisis.rules", "intents.")
+
+
+def minor_facing_keys(content: Content, ages: Any) -> set[str]:
+    """Keys a person under 18 (or of unknown age) may see: any text a non-adult path shows,
+    every button label there, flow titles, and the engine's own words."""
+    used_in_flows = {key for key, _, _ in used_keys(content)}
+    found = {key for key in content.locales.keys()
+             if key not in used_in_flows and not key.startswith(NOT_SHOWN)}
+    found |= {flow.title for flow in content.flows.values()}
+    for flow in content.flows.values():
+        for state in flow.states.values():
+            for i, item in enumerate(state.says()):
+                if ages.ages_of_text(flow.id, state.name, i) & NOT_ADULT:
+                    found.add(item.key)
+            for i, choice in enumerate(state.buttons):
+                if ages.buttons.get((flow.id, state.name, i), set()) & NOT_ADULT:
+                    found.add(choice.text)
+            if state.ask and state.ask.invalid and ages.states.get((flow.id, state.name), set()) & NOT_ADULT:
+                found.add(state.ask.invalid)
+    return found - set(adult_only_keys(content))
+
+
+def _audiences(content: Content) -> Iterator[Problem]:
+    """Adult-only texts proven out of reach for minors and unknown ages (errors); plain
+    Japanese on every text a minor may read; long messages; legal lines without sources."""
+    ages = analyse_ages(content)
+    for found in exposures(content, ages):
+        yield Problem(found.file, found.line, f"{found.what} can be shown when age is "
+                      f"{' or '.join(found.ages)}: guard it (or the button or branch arm that "
+                      "leads here) with if: {slot: age, is: adult}. Path: " + found.path)
+    locales = content.locales
+    for key in sorted(minor_facing_keys(content, ages)):
+        value = locales.values.get("ja", {}).get(key)
+        if not isinstance(value, str) or ("ja", key) not in locales.where:
+            continue
+        words = unglossed_words(value)
+        if words:
+            file, line = locales.where[("ja", key)]
+            yield LintWarning(file, line, f"'{key}' can be read by someone under 18 and uses "
+                              f"kanji beyond primary school: {'、'.join(words)} — give the reading "
+                              "in brackets the first time (脅迫（きょうはく）) or use easier words")
+    yield from law_mentions(content, LintWarning)
+    yield from long_messages(content, ages, LintWarning)

@@ -17,12 +17,21 @@ from bot import load_content
 from bot.__main__ import main
 from bot._graph import mermaid_id, render_graph
 from bot._lint import (BUTTON_LABEL_LIMIT, MAX_BUTTONS, PHONE_TEXT_LIMIT, TELEGRAM_TEXT_LIMIT,
-                       is_error, lint, run_lint)
+                       is_error, run_lint)
+from bot._lint import lint as full_lint
 from bot._reload import watch_content
 from bot._script import reading_order, render_script
 from bot._tools import DOCS_DIR, stale_docs
 from tests.helpers import ROOT, Chat
 from tests.helpers import content as real_content
+
+# The reading rules (plain Japanese, message length, legal sources) have their own tests in
+# tests/test_lint_*.py; the fixture's texts are not written for them.
+READING_RULES = ("kanji beyond primary school", "characters at once", "mentions the law")
+
+
+def lint(root: Path) -> list:
+    return [p for p in full_lint(root) if not any(rule in p.message for rule in READING_RULES)]
 
 SCHEMA = json.loads((ROOT / "docs" / "flow.schema.json").read_text(encoding="utf-8"))
 
@@ -243,7 +252,7 @@ def test_unused_locale_key_is_a_warning(engine_root: Path):
     assert not is_error(problems[0])
     out, err = io.StringIO(), io.StringIO()
     assert run_lint(engine_root, out, err) == 0
-    assert "warning: 't.orphan'" in out.getvalue() and "1 warning" in err.getvalue()
+    assert "warning: 't.orphan'" in out.getvalue() and "warning(s) worth a look" in err.getvalue()
 
 
 def test_text_over_telegram_limit_is_an_error(engine_root: Path):
@@ -268,7 +277,7 @@ def test_text_longer_than_a_phone_screen_is_a_warning(engine_root: Path):
     problems = lint(engine_root)
     assert len(problems) == 1 and not is_error(problems[0])
     assert str(problems[0]).startswith("locales/en/t.yaml:")
-    assert "more than fits on a phone screen (800 for 'en')" in str(problems[0])
+    assert "more than fits on a phone screen (1000 for 'en')" in str(problems[0])
 
 
 def test_long_button_label_is_a_warning(engine_root: Path):
