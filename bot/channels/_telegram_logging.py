@@ -98,7 +98,6 @@ class RedactContent(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, "_kakekomi_redacted", False):
             return True  # already done (logger filter, then a root handler's)
-        strict = True
         try:
             if isinstance(record.args, dict):
                 args: object = {k: _safe_arg(v) for k, v in record.args.items()}
@@ -109,7 +108,7 @@ class RedactContent(logging.Filter):
             message = str(record.msg) % args if args else str(record.msg)
         except Exception:  # a broken format string: keep only the template
             message = str(record.msg)
-        cleaned = redact(message, strict=strict)
+        cleaned = redact(message, strict=True)
         if _third_party(record):
             cleaned = _QUOTED.sub("'…'", cleaned)
         record.msg, record.args = cleaned, None

@@ -25,7 +25,15 @@ from datetime import timedelta
 from urllib.parse import urlparse
 
 from telegram import BotCommand, Update
-from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, TypeHandler
 from telegram.request import BaseRequest, HTTPXRequest
 
@@ -244,8 +252,6 @@ def _startup_step(what: str):
 
 def _is_refusal(exc: TelegramError) -> bool:
     """An answer from Telegram (400/403/409), not a failure to reach it."""
-    from telegram.error import BadRequest, Conflict, Forbidden
-
     return isinstance(exc, BadRequest | Conflict | Forbidden)
 
 
