@@ -10,35 +10,42 @@ take minutes); the limiter has its own tests.
 Each person sends a burst without waiting: /start, /lang, /help. The replies only make
 sense in that order (the help must come in the language switched to), so a reordering
 shows in the texts. Then every person presses the first menu button at once.
+
+Nothing here measures speed, so the tests pass on a busy machine: waits end on events,
+and their limits are hang guards only. How fast a surge is answered (and whether every
+press is acknowledged within Telegram's 15 seconds) is measured by the benchmark:
+``python -m benchmarks --only surge``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 
-from storage import SqliteStore
+from bot import Dialogue
+from storage import MemoryStore, SqliteStore
 from tests.botapi_stub import BotApiStub, User
 from tests.helpers import content
 from tests.reliability_helpers import SECRET
 from tests.telegram_fixtures import RunningBot
 
 PEOPLE = 2_000
-TIME_LIMIT = 120.0  # generous: the stand-in shares this process's one event loop
+HANG_GUARD = 900.0  # seconds: ends a hung run; never a speed limit (a loaded CI is slow)
+REPLY_METHODS = {"sendMessage", "editMessageText", "editMessageReplyMarkup", "sendDocument"}
 
 
 def t(lang: str, key: str) -> str:
     return content().locales.text(lang, key)
 
 
-async def until(predicate, timeout: float, what: str, every: float = 0.25) -> None:
+async def until(predicate, what: str, every: float = 0.25) -> None:
     """Poll a (costly) predicate; cheaper than re-checking on every stand-in call."""
-    deadline = time.monotonic() + timeout
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + HANG_GUARD
     while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+        if loop.time() > deadline:
+            raise AssertionError(f"hung: no {what} after {HANG_GUARD:.0f}s")
         await asyncio.sleep(every)
 
 
@@ -47,8 +54,9 @@ async def test_two_thousand_people_at_once_are_all_answered_in_order(tmp_path):
     c = content()
     store = await SqliteStore.open(tmp_path / "kakekomi.sqlite3", secret=SECRET)
     people = [User(920_000_000 + n, f"P{n}", "ja" if n % 2 else "en") for n in range(PEOPLE)]
-    started = time.monotonic()
-    async with BotApiStub() as stub:
+    # Telegram refuses a press answered after 15 s; on a loaded machine that is a matter of
+    # speed, which the benchmark measures. Here: every press is answered, before its reply.
+    async with BotApiStub(callback_answer_timeout=HANG_GUARD) as stub:
         bot = RunningBot(stub, c, store, rate_limiter=False)
         await bot.start(poll_timeout=1)
         try:
@@ -60,8 +68,7 @@ async def test_two_thousand_people_at_once_are_all_answered_in_order(tmp_path):
             def answered(count: int) -> bool:
                 return all(len(stub.messages.get(p.id, ())) >= 3 + count for p in people)
 
-            await until(lambda: answered(3), TIME_LIMIT, "three replies for everyone")
-            burst_s = time.monotonic() - started
+            await until(lambda: answered(3), "three replies for everyone")
             for person in people:
                 first = stub.buttons(person.id)[0][1]
                 stub.press(person, first)
@@ -69,14 +76,11 @@ async def test_two_thousand_people_at_once_are_all_answered_in_order(tmp_path):
             def pressed() -> bool:
                 return all(len(stub.bot_messages(p.id)) >= 4 for p in people)
 
-            await until(pressed, TIME_LIMIT - burst_s, "the reply to every press")
-            await bot.settle(timeout=10)
+            await until(pressed, "the reply to every press")
+            await bot.settle(timeout=HANG_GUARD)
         finally:
             await bot.stop()
-    elapsed = time.monotonic() - started
-    print(f"{PEOPLE} people: bursts answered in {burst_s:.1f}s, all done in {elapsed:.1f}s")
 
-    late = [c for c in stub.calls if c.method == "answerCallbackQuery" and not c.ok]
     refused = [(call.method, call.result) for call in stub.calls
                if not call.ok and call.method != "answerCallbackQuery"]
     assert not refused, refused[:5]
@@ -94,32 +98,51 @@ async def test_two_thousand_people_at_once_are_all_answered_in_order(tmp_path):
         elif t(other, "after.danger.q").split("\n")[0] not in texts[-1]:
             wrong.append((person.id, "press", texts[-1][:60]))
     assert not wrong, f"{len(wrong)} people got replies missing or out of order: {wrong[:3]}"
-    # Every press answered within Telegram's time (the stand-in: 15 s from delivery),
-    # although 2,000 updates queue for the handling slots behind it.
-    assert not late, f"{len(late)} of {PEOPLE} button presses were answered too late"
     assert stub.unanswered_callbacks() == []
+    # Each press is acknowledged before it is handled (the spinner stops at once, although
+    # 2,000 updates queue for the handling slots): its answer precedes its reply.
+    acked = {int(c.params["callback_query_id"].split("-")[1]): c.seq for c in stub.calls
+             if c.method == "answerCallbackQuery" and c.ok}
+    replied: dict[int, int] = {}
+    for call in stub.calls:
+        if call.method in REPLY_METHODS and call.ok:
+            replied[int(call.params["chat_id"])] = call.seq  # the last one: the press's reply
+    after = [p.id for p in people if not acked.get(p.id, 10**12) < replied.get(p.id, -1)]
+    assert not after, f"{len(after)} presses were acknowledged only after their reply"
 
 
 async def test_one_person_flooding_does_not_stall_everyone_else():
-    """250 quick messages from one person; another person's /start is answered at once."""
-    from storage import MemoryStore
+    """250 quick messages from one person; another person's /start is answered meanwhile.
 
+    The flooder's handling is held until the other person has their reply: were the
+    flood's backlog holding the bot's 128 handling slots, that reply would never come.
+    """
     c = content()
     store = MemoryStore(secret=SECRET)
+    flooder, other = User(930_000_001, "F", "en"), User(930_000_002, "O", "ja")
+    flood_key = store.pseudonym("telegram", str(flooder.id))
+    release = asyncio.Event()
+
+    class HeldFlood(Dialogue):
+        async def handle(self, key, event, send):  # type: ignore[override]
+            if key == flood_key:
+                await release.wait()
+            return await super().handle(key, event, send)
+
     async with BotApiStub() as stub:
-        bot = RunningBot(stub, c, store, rate_limiter=False)
+        bot = RunningBot(stub, c, store, dialogue=HeldFlood(c, store), rate_limiter=False)
         await bot.start(poll_timeout=1)
         try:
-            flooder, other = User(930_000_001, "F", "en"), User(930_000_002, "O", "ja")
-            stub.fail("sendMessage", "slow", times=10**6, seconds=0.02)  # Telegram is not local
             for n in range(250):
                 stub.send_text(flooder, f"hello {n}")
             stub.send_command(other, "start")
-            started = time.monotonic()
-            await stub.wait_for(lambda: stub.bot_messages(other.id), timeout=60,
-                                what="the other person's reply")
-            waited = time.monotonic() - started
-            backlog = 250 - len(stub.bot_messages(flooder.id))
+            await stub.wait_for(lambda: stub.bot_messages(other.id), timeout=HANG_GUARD,
+                                what="the other person's reply while the flood waits")
+            assert stub.bot_messages(flooder.id) == []  # the flood really was still waiting
+            release.set()
+            await stub.wait_for(lambda: len(stub.bot_messages(flooder.id)) >= 250,
+                                timeout=HANG_GUARD, what="a reply to every flood message")
         finally:
+            release.set()
             await bot.stop()
-    assert waited < 1.0, f"answered after {waited:.1f}s, behind {backlog} of the flood"
+    assert t("ja", "engine.welcome") in stub.texts(other.id)[0]
