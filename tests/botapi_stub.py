@@ -325,9 +325,12 @@ class BotApiStub(BotApi):
         return [qid for qid, q in self._callbacks.items() if not q["answered"]]
 
     async def wait_for(
-        self, predicate: Callable[[], Any], *, timeout: float = 5.0, what: str = "condition"
+        self, predicate: Callable[[], Any], *, timeout: float = 60.0, what: str = "condition"
     ) -> Any:
-        """Wait until `predicate()` is truthy (re-checked on every call and every 50 ms)."""
+        """Wait until `predicate()` is truthy (re-checked on every call and every 50 ms).
+
+        `timeout` is a hang guard (generous: tests run on busy machines), not a speed limit.
+        """
         assert self._changed is not None, "start the stub first"
         deadline = time.monotonic() + timeout
         while True:
@@ -346,7 +349,7 @@ class BotApiStub(BotApi):
             except TimeoutError:
                 pass
 
-    async def wait_idle(self, *, quiet: float = 0.3, timeout: float = 10.0) -> None:
+    async def wait_idle(self, *, quiet: float = 0.3, timeout: float = 60.0) -> None:
         """Wait until every queued update was fetched and no call came for `quiet` s."""
 
         def idle() -> bool:

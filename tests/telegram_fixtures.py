@@ -87,7 +87,7 @@ class RunningBot:
             or self.app.update_processor.current_concurrent_updates > 0
         )
 
-    async def settle(self, timeout: float = 10.0) -> None:
+    async def settle(self, timeout: float = 60.0) -> None:
         """Until every update was fetched and handled, and the stand-in saw no call for a
         moment (covers the gap between a getUpdates answer and the bot's queue)."""
         stub = self.stub

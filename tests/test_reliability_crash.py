@@ -43,7 +43,7 @@ from tests.reliability_telegram import (
 CONVERSATIONS = 100
 AT_ONCE = 25  # people talking at the same moment (the rest start as others finish)
 KILLS = 4
-TIME_LIMIT = 80.0  # seconds for all conversations, restarts included
+TIME_LIMIT = 900.0  # a hang guard for all conversations, restarts included; not a speed limit
 RESEND_AFTER = 4.0  # seconds without a reply before a person taps (or types) again
 
 

@@ -190,7 +190,7 @@ async def test_periodic_expiry_erases_idle_conversations_until_cancelled(
     await store.save(key, {"step": 1})
     clock.advance(days=31)
     task = asyncio.create_task(store.run_expiry(timedelta(milliseconds=5)))
-    for _ in range(200):
+    for _ in range(12_000):  # up to a minute: a hang guard, not a speed limit
         if await store.load(key) is None:
             break
         await asyncio.sleep(0.005)

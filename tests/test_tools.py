@@ -332,7 +332,7 @@ def test_load_errors_come_first_and_alone(engine_root: Path):
 
 
 # ---- chat --reload -----------------------------------------------------------------------
-async def _until(predicate, seconds: float = 5.0) -> None:
+async def _until(predicate, seconds: float = 60.0) -> None:  # a hang guard, not a speed limit
     for _ in range(int(seconds / 0.02)):
         if predicate():
             return
