@@ -13,12 +13,12 @@ AGE = {"under18": "crime.age.under18", "adult": "crime.age.adult",
        "unsaid": "common.rather_not_say"}
 OTHER = {"under16": "crime.other_age.under16", "under18": "crime.other_age.under18",
          "adult": "crime.other_age.adult", "unknown": "crime.other_age.unknown"}
-DID = ("sent_own", "received", "saved", "forwarded", "asked")
+DID = ("sent_own", "received", "saved", "forwarded", "asked", "recorded")
 THREAT = {"me": "crime.threat.me", "by_me": "crime.threat.by_me", "none": "crime.threat.none",
           "unsure": "common.not_sure"}
 LINE_SCREENS = {  # the key that identifies each line screen
     "crime.line.child", "crime.line.ordinance", "crime.line.art182", "crime.line.revenge",
-    "crime.line.own", "crime.line.own_young", "crime.line.didnt_know", "crime.line.threat_me",
+    "crime.line.recorded", "crime.line.own", "crime.line.own_young", "crime.line.didnt_know", "crime.line.threat_me",
     "crime.line.threat_by_me", "crime.line.threat_unsure", "crime.lawyer.steps",
     "crime.lawyer.where", "crime.lawyer.young", "crime.minor_user",
 }
@@ -27,9 +27,10 @@ LINE_SCREENS = {  # the key that identifies each line screen
 class Walk:
     """One walk through the flow: every reply shown, in order, and the summary at the end."""
 
-    def __init__(self, chat: Chat, first: int):
+    def __init__(self, chat: Chat, first: int, summary: list[str]):
         self.chat = chat
         self.first = first
+        self.summary = summary  # the summary's keys, then its contacts screen's
 
     @property
     def replies(self):
@@ -43,9 +44,9 @@ class Walk:
             found += [k for k in reply.keys if k in LINE_SCREENS and k not in found]
         return found
 
-    @property
-    def summary(self) -> list[str]:
-        return self.chat.keys
+    def reply_with(self, key: str) -> str:
+        """The text of the message that showed `key` (with its source line)."""
+        return next(r.text for r in self.replies if key in r.keys)
 
 
 async def walk(lang: str, age: str | None, other: str, did: tuple[str, ...] | list[str] = (),
@@ -74,7 +75,9 @@ async def walk(lang: str, age: str | None, other: str, did: tuple[str, ...] | li
             break
         await chat.press("common.next")
     assert "crime.summary.intro" in chat.keys
-    return Walk(chat, first)
+    summary = list(chat.keys)
+    await chat.press("crime.summary.to_contacts")
+    return Walk(chat, first, summary + chat.keys)
 
 
 # --- the disclaimer, on every screen -------------------------------------------------------
@@ -96,7 +99,7 @@ async def test_every_screen_of_every_path_shows_the_disclaimer(lang, age):
         for reply in w.replies:
             assert "crime.disclaimer" in reply.keys, (other, did, threat, reply.keys)
         assert w.chat.t("crime.disclaimer") in w.chat.text
-        assert await w.chat.position() == ("crime_lines", "summary")
+        assert await w.chat.position() == ("crime_lines", "summary_contacts")
 
 
 # --- which lines apply -------------------------------------------------------------------------
@@ -164,7 +167,8 @@ async def test_threats_are_named_as_the_other_sides_crime(lang):
     assert "crime.summary.next_police" in w.summary
     assert "contacts:police" in w.summary
     text = w.chat.t("crime.line.threat_me")
-    assert ("恐喝・脅迫・強要" if lang == "ja" else "extortion, intimidation or coercion") in text
+    assert ("恐喝（きょうかつ）・脅迫（きょうはく）・強要" if lang == "ja"
+            else "extortion, intimidation or coercion") in text
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -191,6 +195,77 @@ async def test_when_nothing_applies_the_summary_says_so(lang):
     assert "crime.summary.next_lawyer" not in w.summary
     assert "contacts:legal" in w.summary
     assert "contacts:police" not in w.summary
+
+
+# --- the law, precisely, with its source ------------------------------------------------------
+
+def test_every_line_screen_that_states_the_law_names_its_source():
+    flow = content().flows["crime_lines"]
+    for name, state in flow.states.items():
+        if name.startswith("line_") and name != "line_didnt_know":
+            sources = [src for item in state.says() for src in item.sources]
+            assert sources, name
+            for src in sources:
+                assert src.url.startswith("https://"), (name, src)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_article_182_for_13_to_15_needs_a_five_year_gap_and_covers_asking_to_meet(lang):
+    w = await walk(lang, "adult", "under16", ["asked"])
+    text = w.reply_with("crime.line.art182")
+    assert ("5才以上年上" if lang == "ja" else "five years older") in text
+    assert ("会うよう求める" if lang == "ja" else "to meet") in text
+    assert ("同意できる年れいは16才" if lang == "ja" else "age of consent") in text
+    assert ("出典：刑法" if lang == "ja" else "Source: Penal Code") in text
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_ordinances_are_many_prefectures_not_everywhere(lang):
+    w = await walk(lang, "adult", "under18", ["asked"])
+    text = w.reply_with("crime.line.ordinance")
+    assert ("多くの都道府県" if lang == "ja" else "Many prefectures") in text
+    assert ("断ったのに" if lang == "ja" else "said no") in text
+    assert ("どこでも必ず犯罪になるとは限りません" if lang == "ja"
+            else "not every request is an offence everywhere") in text
+    assert ("出典" if lang == "ja" else "Source") in text
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_possession_is_for_ones_own_sexual_curiosity(lang):
+    w = await walk(lang, "adult", "under18", ["saved"])
+    text = w.reply_with("crime.line.child")
+    assert ("性的な興味のために" if lang == "ja" else "own sexual interest") in text
+    assert ("児童ポルノ禁止法 第7条第1項" if lang == "ja" else "Child Pornography Act art. 7(1)") in text
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_recording_someone_is_the_2023_recording_offence(lang):
+    w = await walk(lang, "adult", "adult", ["recorded"])
+    assert "crime.line.recorded" in w.screens
+    assert "crime.summary.recorded" in w.summary
+    assert "crime.lawyer.steps" in w.screens
+    text = w.reply_with("crime.line.recorded")
+    assert ("性的姿態撮影等処罰法" if lang == "ja" else "Sexual Image Recording Act") in text
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_a_threat_is_judged_objectively(lang):
+    for threat in ("by_me", "unsure"):
+        w = await walk(lang, "adult", "adult", [], threat)
+        key = f"crime.line.threat_{threat}"
+        assert ("ふつうの人がこわいと感じる" if lang == "ja" else "ordinary person") in w.chat.t(key)
+        assert ("刑法 第222条" if lang == "ja" else "Penal Code art. 222") in w.reply_with(key)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_rather_not_say_gets_the_protective_route_and_a_note_for_adults(lang):
+    w = await walk(lang, "unsaid", "under18", ["received", "saved"])
+    assert "crime.lawyer.young" in w.screens
+    assert not {"crime.lawyer.steps", "crime.lawyer.where", "crime.line.didnt_know"} & set(w.screens)
+    assert any("crime.lawyer.unsaid_note" in r.keys for r in w.replies)
+    assert "crime.summary.unsaid_note" in w.summary
+    assert "crime.summary.next_lawyer" not in w.summary
+    assert "contacts:children" in w.summary or w.chat.dialogue.content.directory is None
 
 
 # --- the lawyer screen ----------------------------------------------------------------------
