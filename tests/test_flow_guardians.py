@@ -242,10 +242,33 @@ async def test_summary_after_reading_everything_has_every_item_and_no_unread_not
 async def test_summary_ends_with_contacts_for_guardians_and_the_police(lang):
     chat = await to_menu(lang)
     await chat.press("guardians.menu.summary")
+    for desk in ("ぱっぷす", "#8891", "safe-line.jp", "ihaho.jp") if lang == "ja" else \
+            ("PAPS", "#8891", "safe-line.jp", "ihaho.jp"):
+        assert desk in chat.text
+    await chat.press("guardians.summary.to_contacts")
     assert "contacts:children" in chat.keys
     assert "contacts:police" in chat.keys
-    assert await chat.position() == ("guardians", "summary")
+    assert await chat.position() == ("guardians", "summary_contacts")
     chat.button_for("engine.nav.menu")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_showing_the_screen_means_the_messages_never_the_image(lang):
+    chat = await to_menu(lang)
+    await chat.press("guardians.menu.rules")
+    assert ("メッセージ" if lang == "ja" else "messages") in chat.text
+    assert ("画像は見せなくていい" if lang == "ja" else "never have to show me the image") in chat.text
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_the_school_is_asked_to_keep_the_url_and_not_save_or_forward_the_image(lang):
+    chat = await to_menu(lang)
+    await chat.press("guardians.menu.todo")
+    await chat.press("common.next")
+    await chat.press("common.next")
+    assert chat.keys == ["guardians.todo.school"]
+    assert "URL" in chat.text
+    assert ("保存や転送はせず" if lang == "ja" else "not to save or forward") in chat.text
 
 
 @pytest.mark.parametrize("lang", LANGS)
