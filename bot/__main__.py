@@ -65,7 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="talk to the bot in the terminal")
     runtime(chat)
     chat.add_argument("--reload", action="store_true", help="reload flows and locales when they change")
-    chat.add_argument("--user", type=_user, default="local", help="whose conversation to continue (default: local)")
+    chat.add_argument("--user", type=_user, default="local",
+                      help="whose conversation to continue (default: local)")
     tg = sub.add_parser("telegram", help="run the Telegram bot (long polling, or a webhook)")
     runtime(tg)
     tg.add_argument("--webhook-url", help="public HTTPS URL Telegram should post updates to")

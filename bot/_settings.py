@@ -124,7 +124,8 @@ class Settings:
                 raise SettingsError(
                     name("secret"),
                     f"too weak: {problem}. It needs at least {SECRET_MIN_BITS} bits, e.g. "
-                    f"{SECRET_MIN_CHARS}+ random letters and digits; make one with: {MAKE_A_SECRET}",
+                    f"{SECRET_MIN_CHARS}+ random letters and digits; "
+                    f"make one with: {MAKE_A_SECRET}",
                 )
         if self.token is not None and not BOT_TOKEN.fullmatch(self.token):
             raise SettingsError(

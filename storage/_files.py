@@ -35,7 +35,8 @@ def make_private_dirs(folder: Path) -> None:
     current = folder
     while not current.is_dir():
         if current.exists() or current.is_symlink():
-            raise StorageUnavailable(f"cannot create the folder {folder}: {current} is a file, not a folder.")
+            raise StorageUnavailable(
+                f"cannot create the folder {folder}: {current} is a file, not a folder.")
         missing.append(current)
         if current.parent == current:
             break

@@ -1,4 +1,4 @@
-"""Every setting is checked at start: a bad value is refused, naming the setting and what is allowed.
+"""Every setting is checked at start: a bad value is refused, naming it and what is allowed.
 
 These call ``Settings.from_env`` with a made-up environment; tests/test_startup.py runs the
 real ``python -m bot`` process for the same cases (one line, exit 2, no traceback).
@@ -58,7 +58,8 @@ def test_retention_defaults_to_thirty_days(tmp_path):
     "a", "password123", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
     "password123password123", "password123password123password123",
     "abcdefghijklmnopqrstuvwxyz0123456789", "0123456789012345678901234567890123",
-    "correcthorsebattery", "ABABABABABABABABABABABABAB", "deadbeefdeadbeef", "1234567890123456789012",
+    "correcthorsebattery", "ABABABABABABABABABABABABAB", "deadbeefdeadbeef",
+    "1234567890123456789012",
 ])
 def test_weak_master_secret_is_refused_without_showing_it(tmp_path, weak):
     message = refused(tmp_path, KAKEKOMI_SECRET=weak)
@@ -200,7 +201,8 @@ def test_debug_switch_refuses_other_values(tmp_path):
 
 
 def test_redact_removes_given_secrets_and_anything_shaped_like_a_token():
-    text = "url https://api.telegram.org/bot987654:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe; s=hunter2"
+    text = ("url https://api.telegram.org/bot987654:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe;"
+            " s=hunter2")
     out = redact(text, ["hunter2"])
     assert "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw" not in out and "hunter2" not in out
     assert "[redacted" in out
