@@ -176,8 +176,11 @@ class Dialogue:
         log.warning("storage problem %s for %s", type(exc).__name__, key[:8])
         conv = Conversation(MENU_FLOW, self.content.flows[MENU_FLOW].start, lang)
         turn = Turn(self.content, conv, self.clock().astimezone(JST))
-        if event.kind == "text" and self.content.crisis is not None \
-                and self.content.crisis.detect(event.value):
+        crisis = self.content.crisis.detect(event.value) \
+            if event.kind == "text" and self.content.crisis is not None else None
+        if crisis:
+            if crisis.urgent:
+                turn.say("crisis.call_now")  # an act already done: the emergency number first
             turn.say("crisis.danger")  # the lines first, without a question to answer
             turn.render_block(_CRISIS_BLOCK)
         turn.say("engine.damaged.text" if damaged else "engine.storage_error")
@@ -206,11 +209,11 @@ class Dialogue:
         if name in ("start", "menu"):
             conv.remember_position()
             if fresh:
-                turn.say("engine.welcome")
+                turn.welcome()
             await turn.special("@menu")
         elif name == "resume":
             if fresh:
-                turn.say("engine.welcome")
+                turn.welcome()
             await turn.show_again()
         elif name == "help":
             turn.say("engine.help")
@@ -261,7 +264,7 @@ class Dialogue:
         if not fresh and step == str(conv.step) and number is not None and number < len(conv.shown):
             token = conv.shown[number]
         if token is None:
-            turn.say("engine.welcome" if fresh else "engine.stale_button")
+            turn.welcome() if fresh else turn.say("engine.stale_button")
             if conv.pending:
                 await self._repeat_pending(turn)
             else:
@@ -286,7 +289,11 @@ class Dialogue:
             turn.say("crisis.danger")
             turn.render_block(_CRISIS_BLOCK)
             turn.wait_with(["!continue"])
-            conv.pending = {"kind": "crisis"}
+            conv.pending = {"kind": "crisis", **_kept(pending)}
+        elif token in ("!crisis_safe", "!continue") and pending and pending.get("intents"):
+            # The message that opened the crisis screen also said what is happening
+            # (a threat): now that the person is safe, carry on with that.
+            self._confirm_intents(turn, pending["intents"])
         elif token in ("!crisis_safe", "!continue", "!forget_no", "!intent_no"):
             if token == "!intent_no":
                 turn.say("engine.intent.declined")
@@ -304,7 +311,9 @@ class Dialogue:
             turn.say("engine.forget.confirm")
             turn.wait_with(["!forget_yes", "!forget_no"])
         elif kind == "crisis":
-            self._crisis_screen(turn)
+            pending = turn.conv.pending or {}
+            self._crisis_screen(turn, urgent=bool(pending.get("urgent")),
+                                intents=pending.get("intents"))
         else:
             turn.conv.pending = None
             await turn.show_current()
@@ -345,32 +354,27 @@ class Dialogue:
                 await turn.goto(state.go or "@menu")
                 if crisis:
                     turn.clear_output()
-                    self._crisis_screen(turn)
+                    self._crisis_screen(turn, urgent=crisis.urgent)
                 return
             if crisis:
-                self._crisis_screen(turn)
+                self._crisis_screen(turn, urgent=crisis.urgent)
             else:
                 await turn.show_again()
             return
         if crisis:
-            self._crisis_screen(turn)
+            # A threat in the same message is kept for after the safety question.
+            self._crisis_screen(turn, urgent=crisis.urgent, intents=self._routed_intents(text))
             return
         token = None if fresh else self._match_button(turn, text)
         if token is not None:
             turn.reply.pressed = turn.label_of(token)
             await self._token(turn, token)
             return
-        intents = self.content.intents.detect(text) if self.content.intents and text else []
-        routed = [r for r in self.content.intent_routes if r.intent in intents]
+        routed = self._routed_intents(text)
         if routed:
-            labels = [turn.t(f"intents.{name}.label") for name in intents
-                      if any(r.intent == name for r in routed)]
-            joiner = "、" if conv.lang == "ja" else ", "
-            conv.pending = {"kind": "intent", "intents": [r.intent for r in routed]}
-            turn.say("engine.intent.confirm", topics=joiner.join(dict.fromkeys(labels)))
-            turn.wait_with(["!intent_yes", "!intent_no"])
+            self._confirm_intents(turn, routed)
             return
-        turn.say("engine.welcome" if fresh else "engine.unknown_text")
+        turn.welcome() if fresh else turn.say("engine.unknown_text")
         await turn.show_again()
 
     def _accept(self, turn: Turn, text: str) -> Any:
@@ -404,8 +408,25 @@ class Dialogue:
                 return token
         return None
 
-    def _crisis_screen(self, turn: Turn) -> None:
-        turn.conv.pending = {"kind": "crisis"}
+    def _routed_intents(self, text: str) -> list[str]:
+        """The intents in `text` that lead somewhere (in detection order)."""
+        intents = self.content.intents.detect(text) if self.content.intents and text else []
+        routed = {r.intent for r in self.content.intent_routes}
+        return [name for name in intents if name in routed]
+
+    def _confirm_intents(self, turn: Turn, intents: list[str]) -> None:
+        """'I understood: …, right?' with yes/no; yes follows the intents' route."""
+        labels = [turn.t(f"intents.{name}.label") for name in intents]
+        joiner = "、" if turn.conv.lang == "ja" else ", "
+        turn.conv.pending = {"kind": "intent", "intents": list(intents)}
+        turn.say("engine.intent.confirm", topics=joiner.join(dict.fromkeys(labels)))
+        turn.wait_with(["!intent_yes", "!intent_no"])
+
+    def _crisis_screen(self, turn: Turn, *, urgent: bool = False,
+                       intents: list[str] | None = None) -> None:
+        turn.conv.pending = {"kind": "crisis", **_kept({"urgent": urgent, "intents": intents})}
+        if urgent:
+            turn.say("crisis.call_now")  # an act already done: the emergency number first
         turn.say("crisis.message")
         turn.render_block(_CRISIS_BLOCK)
         turn.say("crisis.ask")  # the question next to its buttons, after the lines
@@ -433,6 +454,17 @@ class Dialogue:
 from ._flows import Block  # noqa: E402
 
 _CRISIS_BLOCK = Block("contacts", "crisis")
+
+
+def _kept(pending: dict[str, Any] | None) -> dict[str, Any]:
+    """What a crisis screen carries through its buttons: urgency and the intents to resume."""
+    pending = pending or {}
+    kept: dict[str, Any] = {}
+    if pending.get("urgent"):
+        kept["urgent"] = True
+    if pending.get("intents"):
+        kept["intents"] = list(pending["intents"])
+    return kept
 
 
 def _digest(text: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ._content import MENU_FLOW, Content
 from ._conversation import Conversation
@@ -13,6 +14,7 @@ from ._flows import Block, Choice, State
 from ._machines import FlowMoveError
 from ._memo import memo_document, render_memo, split_text
 
+JST = ZoneInfo("Asia/Tokyo")
 MAX_AUTO_STEPS = 60
 TEXT_LIMIT = 3800
 TICK = "✅ "
@@ -51,6 +53,12 @@ class Turn:
 
     def say(self, key: str, **fill: Any) -> None:
         self.parts.append((key, self.t(key, **fill)))
+
+    def welcome(self) -> None:
+        """The welcome, opened with the greeting of the hour in Japan (no "good evening" at 9 a.m.)."""
+        now = self.now if self.now.tzinfo is None else self.now.astimezone(JST)
+        part = "morning" if 5 <= now.hour < 10 else "day" if 10 <= now.hour < 18 else "evening"
+        self.parts.append(("engine.welcome", self.t(f"engine.greeting.{part}") + "\n" + self.t("engine.welcome")))
 
     def say_filled(self, key: str) -> None:
         self.parts.append((key, self.content.locales.fill(self.conv.lang, key, self.conv.slots)))
