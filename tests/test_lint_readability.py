@@ -1,0 +1,86 @@
+"""Japanese a 12-year-old can read, legal lines with their sources, messages that fit a phone."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot._lint import is_error, lint
+from bot._readability import KANJI_FILE, kyoiku_kanji, unglossed_words
+from tests.helpers import ROOT
+
+GRADE_SIZES = [80, 160, 200, 202, 193, 191]  # 学年別漢字配当表 (2020)
+
+
+@pytest.fixture
+def content_copy(tmp_path: Path) -> Path:
+    for folder in ("flows", "locales", "contacts"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    return tmp_path
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def warnings_about(root: Path, words: str) -> list[str]:
+    return [str(p) for p in lint(root) if not is_error(p) and words in p.message]
+
+
+def test_the_primary_school_kanji_list_has_exactly_1026_unique_characters_in_six_grades():
+    grades = [line.strip() for line in KANJI_FILE.read_text(encoding="utf-8").splitlines()
+              if line.strip() and not line.startswith("#")]
+    assert [len(g) for g in grades] == GRADE_SIZES
+    assert len(set("".join(grades))) == 1026 == len(kyoiku_kanji())
+    assert {"学", "愛", "警", "法", "律", "談"} <= kyoiku_kanji()
+    assert not {"脅", "迫", "歳", "撮", "削", "戻", "誰"} & kyoiku_kanji()
+
+
+def test_a_word_beyond_primary_school_needs_its_reading_the_first_time():
+    assert unglossed_words("脅迫されたら相談してください") == ["脅迫"]
+    assert unglossed_words("脅迫（きょうはく）されたら、脅迫のことを話して") == []
+    assert unglossed_words("脅（おど）されても、脅しに乗らない") == []
+    assert unglossed_words("学校の先生に話す") == []
+    # a reading given later does not excuse the first use
+    assert unglossed_words("脅迫です。脅迫（きょうはく）") == ["脅迫"]
+
+
+def test_lint_names_file_line_and_word_on_a_text_a_minor_reads(content_copy: Path):
+    ja = content_copy / "locales" / "ja" / "selfcheck.yaml"
+    edit(ja, "      断（ことわ）るときは、短くてだいじょうぶです。",
+         "      拒絶するときは、短くてだいじょうぶです。")
+    found = warnings_about(content_copy, "kanji beyond primary school")
+    line = next(n for n, text in enumerate(ja.read_text(encoding="utf-8").splitlines(), 1)
+                if "say_no:" in text)
+    assert any(w.startswith(f"locales/ja/selfcheck.yaml:{line}:") and "拒絶" in w for w in found)
+
+
+def test_my_texts_are_plain_for_minors():
+    mine = ("locales/ja/selfcheck.yaml", "locales/ja/menu.yaml", "locales/ja/common.yaml",
+            "locales/ja/engine.yaml")
+    found = [w for w in warnings_about(ROOT, "kanji beyond primary school") if w.startswith(mine)
+             and "'contacts_now." not in w]
+    assert found == []
+
+
+def test_a_legal_line_without_sources_is_a_warning(content_copy: Path):
+    flow = content_copy / "flows" / "selfcheck.yaml"
+    text = flow.read_text(encoding="utf-8")
+    start = text.index("      - text: selfcheck.young.dont\n")
+    end = text.index("    buttons:", start)
+    flow.write_text(text[:start] + "      - selfcheck.young.dont\n" + text[end:], encoding="utf-8")
+    found = warnings_about(content_copy, "mentions the law")
+    assert any("'selfcheck.young.dont'" in w and w.startswith("flows/selfcheck.yaml:") for w in found)
+    assert not any("'selfcheck.young.dont'" in w for w in warnings_about(ROOT, "mentions the law"))
+
+
+def test_a_message_too_long_for_a_phone_is_a_warning(content_copy: Path):
+    en = content_copy / "locales" / "en" / "selfcheck.yaml"
+    edit(en, "    Saying no can be short.", "    Saying no can be short. " + "Really. " * 110)
+    found = warnings_about(content_copy, "characters at once")
+    assert any("state 'young_no'" in w and "in 'en' (more than 1000)" in w for w in found), found
+    assert not any("state 'young_no'" in w for w in warnings_about(ROOT, "characters at once"))
