@@ -231,9 +231,24 @@ def _attach_safety(content: Content, with_directory: bool, problems: list[Proble
     from ._crisis import CrisisDetector
     from ._intents import IntentDetector
 
+    from ._crisis import RuleError
+    from ._textmatch import PatternError
+
     values = content.locales.values
-    content.crisis = CrisisDetector.from_locale_values(values)
-    content.intents = IntentDetector.from_locale_values(values)
+    try:
+        content.crisis = CrisisDetector.from_locale_values(values)
+    except RuleError as exc:  # a counsellor's typo: name the file and line, never a traceback
+        file, line = content.locales.where.get((exc.lang, exc.key), ("locales", 1))
+        item = content.locales.values.get(exc.lang, {}).get(exc.key)
+        if exc.index is not None and hasattr(item, "line_of"):
+            line = item.line_of(exc.index)
+        problems.append(Problem(file, line, f"{exc.key}: {exc.message}"))
+    except PatternError as exc:
+        problems.append(Problem("locales", 1, f"crisis rules: {exc}"))
+    try:
+        content.intents = IntentDetector.from_locale_values(values)
+    except PatternError as exc:
+        problems.append(Problem("locales", 1, f"intents: {exc}"))
     if with_directory:
         from ._contacts import ContactDirectory, DirectoryError
 

@@ -1,69 +1,490 @@
 """CrisisDetector: notices words of suicide, self-harm or despair in any message.
 
-The rules are content, not code. They live in every language's locale file
-(``locales/<lang>/safety.yaml``)::
+The rules are content, not code: counsellors edit them in every language's
+``locales/<lang>/safety.yaml``::
 
     crisis:
-      triggers: [死にたい, 消えたい, …]      # see bot._textmatch for the syntax
-      exclusions: [自殺行為, …]             # only cancel a trigger they cover
+      urgent: [act_done]                 # categories that put 119/110 first
+      concepts:                          # named word lists
+        want: [たい, たく]
+        shi: [死に, しに, タヒに]
+      rules:                             # what opens the crisis screen, by category
+        wish_dead: ["{shi}{want}", 消えたい]
+        act_done: [リスカした!いくら]
+      exclusions: [必死, 死角]           # words that merely contain a cue
 
-The engine builds one detector for all languages and checks **every** message
-against the rules of **all** languages, because people mix them
-("honestly i just 死にたい").
+A rule is a phrase in the keyword syntax of :mod:`bot._textmatch` (word edges,
+folded kana and width, ``…`` for "then, within 10 characters"), plus:
 
-Constructor the engine calls::
+``{name}``
+    any entry of the concept ``name`` of the same language (entries may use
+    concepts too, up to three levels deep).
+``……``
+    the part before, then the part after within 30 characters on the same sentence.
+``!xyz`` (at the end of a phrase)
+    the text must not go on with ``x``, ``y`` or ``z``: ``した!い`` is "did", not "want to".
+``$`` (at the end of a phrase)
+    the sentence ends there (end of message, punctuation, a space, ``w``, ``笑``).
 
-    CrisisDetector.from_locale_values({"ja": ja_values, "en": en_values})
+Exclusions use the same syntax and *hide* what they match before the rules
+are read: ``必死に探した`` never shows ``死に`` to them, while a real cue
+elsewhere in the same message still counts.
 
-where each ``*_values`` is that language's locale data: either the nested tree
-(``{"crisis": {"triggers": [...]}}``, as ``yaml.safe_load`` returns it) or a flat
-mapping of dotted keys (``{"crisis.triggers": [...]}``). Missing keys count as
-empty lists, but a detector with no trigger at all is refused: a safety check
-that can never fire must not start silently.
+Every rule of every language is compiled at load into ONE regular expression
+(a prefix tree: every branch starts with a literal character, so the search
+skips quickly over text that cannot start a cue). The syntax has no way to
+write an unbounded repetition inside another, so matching stays linear in the
+length of the message. :meth:`CrisisDetector.detect` says which category fired
+and whether it is urgent (an act already done).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from ._textmatch import KeywordRules, PatternError, locale_list, prepare
+from ._textmatch import _INVISIBLE, PatternError, prepare
 
-__all__ = ["CrisisDetector", "TRIGGERS_KEY", "EXCLUSIONS_KEY"]
+__all__ = ["CATEGORIES", "CrisisDetector", "CrisisMatch", "RuleError", "fold"]
 
-TRIGGERS_KEY = "crisis.triggers"
-EXCLUSIONS_KEY = "crisis.exclusions"
+#: The categories a rule can belong to (C-SSRS-like, plus what counsellors see in chats).
+CATEGORIES: tuple[str, ...] = (
+    "wish_dead", "ideation", "method_plan", "self_harm", "act_done",
+    "conditional", "farewell", "hopeless", "slang",
+)
+MAX_DEPTH = 3  # concepts inside concepts
+MAX_GAPS = 3  # "…" per rule: each adds a bounded scan, never a nested one
+_GAP = r"[^。!?\n]{0,10}?"
+_LONG_GAP = r"[^。!?\n]{0,30}?"
+# "$": the message ends, or punctuation, a space before non-Latin text (a new
+# sentence in Japanese), or the Japanese laugh "w".
+_END = "(?=$|[。.!?…、,ー〜~笑泣]| [^a-z0-9]|w(?![a-z]))"
+_SEP = r"[ \-_]+"  # between two Latin words of a rule
+_WORD = "0-9a-z\u00c0-\u024f"
+_FIRST = f"(?<![{_WORD}].)"  # after the first letter of a Latin word: no letter before it
+_LAST = f"(?![{_WORD}])"
+_NUMBER = r"(?<![\d,])\d[\d,]*(?:\.\d+)?"
+_HIDDEN = "\x00"  # what an exclusion leaves in the text: no letter, no word
+_MARK = "\x01"  # where a katakana word starts right after hiragana (消えた|インスタ)
+_REF = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+_QUOTES = re.compile("[\u2018\u2019\u201b\u02bc`]")
+_DROP = re.compile(f"[{_INVISIBLE}]")
+
+# Folding shared by rules and messages (after ``prepare``): no spaces or stretch
+# marks between Japanese letters (死 に た ー い = 死にたい), katakana read as
+# hiragana (シニタイ = しにたい) but a katakana word glued to hiragana keeps a mark
+# in front (消えた + インスタ is not 消えたい).
+_JP = "\u3041-\u30ff\u3400-\u9fff\uf900-\ufaff々〆"
+# (Each pattern starts with a character class, not a look-behind: the regex engine
+# then skips quickly to where it can match.)
+_FILL = re.compile(f"[ ー〜~・.ぁぃぅぇぉァィゥェォ](?<=[{_JP}].)[ ー〜~・.ぁぃぅぇぉァィゥェォ]{{0,2}}(?=[{_JP}])")
+_KATA_RUN = re.compile("[ァ-ヶ]+")
+_KANA = str.maketrans({chr(c): chr(c - 0x60) for c in range(0x30A1, 0x30F7)})
+
+
+def _hiragana(m: re.Match[str]) -> str:
+    start = m.start()
+    glued = start and "\u3041" <= m.string[start - 1] <= "\u3096"
+    return (_MARK if glued else "") + m.group().translate(_KANA)
+
+
+def fold(norm: str) -> str:
+    """Fold text already passed through ``prepare`` the way the crisis rules read it."""
+    if norm.isascii():
+        return norm  # the common English message: nothing to fold
+    return _KATA_RUN.sub(_hiragana, _FILL.sub("", norm))
+
+
+@dataclass(frozen=True)
+class CrisisMatch:
+    """What fired: the rule's category, and whether the act is already done (urgent)."""
+
+    category: str
+    urgent: bool
+    lang: str = ""
+    rule: str = ""  # as written in the locale file (tests and reviews; never log it)
+
+    def __bool__(self) -> bool:
+        return True
+
+
+class RuleError(PatternError):
+    """A rule or concept in a locale file cannot be compiled; names the key and item."""
+
+    def __init__(self, lang: str, key: str, index: int | None, message: str) -> None:
+        super().__init__(f"locale {lang}: {key}" + (f" item {index + 1}" if index is not None else "")
+                         + f": {message}")
+        self.lang, self.key, self.index, self.message = lang, key, index, message
+
+
+# ---- rule compilation ----------------------------------------------------------------------
+
+
+def _fold_rule(pattern: str) -> str:
+    # NFKC turns "…" into "...": keep it as one mark through the folding.
+    text = unicodedata.normalize("NFKC", _DROP.sub("", pattern).replace("…", "\ue000")).casefold()
+    text = " ".join(_QUOTES.sub("'", text).split())
+    return fold(text).replace("\ue000", "…")
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum() or "\u00c0" <= ch <= "\u024f"
+
+
+def _tokens(pattern: str) -> list[tuple[str, str]]:
+    """("ch", c) | ("ref", name) | ("gap", "…"/"……") | ("not", chars) | ("end", "") | ("num", "")."""
+    if not isinstance(pattern, str):
+        raise PatternError(f"a rule must be text, not {type(pattern).__name__}")
+    text = _fold_rule(pattern)
+    if not text:
+        raise PatternError("empty rule")
+    out: list[tuple[str, str]] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "{":
+            m = _REF.match(text, i)
+            if not m:
+                raise PatternError("'{' starts no concept name like {want}")
+            out.append(("ref", m.group(1)))
+            i = m.end()
+            continue
+        if ch == "}":
+            raise PatternError("'}' without '{'")
+        if ch == "…":
+            long = text.startswith("……", i)
+            out.append(("gap", "……" if long else "…"))
+            i += 2 if long else 1
+            continue
+        if ch == "!":
+            j = i + 1
+            while j < len(text) and text[j] not in " …{!$":
+                j += 1
+            if j == i + 1:
+                raise PatternError("'!' must be followed by the letters that may not come next")
+            out.append(("not", text[i + 1:j]))
+            i = j
+            continue
+        if ch == "$":
+            out.append(("end", ""))
+            i += 1
+            continue
+        out.append(("num", "") if ch == "#" else ("ch", ch))
+        i += 1
+    for n, (kind, _) in enumerate(out):
+        if kind in ("not", "end") and n + 1 < len(out) and out[n + 1][0] not in ("gap", "not", "end"):
+            raise PatternError("'!…' and '$' may only end a phrase")
+    if out[0][0] in ("gap", "not", "end") or out[-1][0] == "gap":
+        raise PatternError("a rule cannot start with '…', '!' or '$', nor end with '…'")
+    if sum(kind == "gap" for kind, _ in out) > MAX_GAPS:
+        raise PatternError(f"at most {MAX_GAPS} '…' in one rule")
+    return out
+
+
+Seq = tuple[str, ...]
+
+
+def _wordy(tok: tuple[str, str]) -> bool:
+    return tok[0] == "num" or (tok[0] == "ch" and (_is_word(tok[1]) or tok[1] == "'"))
+
+
+class _Compiler:
+    """Turns the rules of one language into atom sequences (first atom always a literal)."""
+
+    def __init__(self, lang: str, concepts: Mapping[str, list[str]]) -> None:
+        self.lang = lang
+        self.concepts = concepts
+        self._group_cache: dict[str, str] = {}
+        self._seq_cache: dict[str, list[Seq]] = {}
+
+    def concept_sequences(self, name: str, depth: int) -> list[Seq]:
+        if name not in self.concepts:
+            raise PatternError(f"there is no concept '{{{name}}}' in crisis.concepts ({self.lang})")
+        if depth > MAX_DEPTH:
+            raise PatternError(f"concepts nested more than {MAX_DEPTH} deep at '{{{name}}}'")
+        if name not in self._seq_cache:
+            seqs: list[Seq] = []
+            for n, entry in enumerate(self.concepts[name]):
+                try:
+                    seqs += self.sequences(entry, depth + 1)
+                except RuleError:
+                    raise
+                except PatternError as exc:
+                    raise RuleError(self.lang, f"crisis.concepts.{name}", n, str(exc)) from None
+            if not seqs:
+                raise PatternError(f"concept '{{{name}}}' is empty ({self.lang})")
+            self._seq_cache[name] = seqs
+        return self._seq_cache[name]
+
+    def concept_group(self, name: str, depth: int) -> str:
+        if name not in self._group_cache:
+            body = _trie([(s, None) for s in self.concept_sequences(name, depth)])
+            self._group_cache[name] = "(?:" + body + ")"
+        return self._group_cache[name]
+
+    def sequences(self, pattern: str, depth: int = 0) -> list[Seq]:
+        toks = _tokens(pattern)
+        rest = self._atoms(toks, 1, depth)
+        kind, value = toks[0]
+        if kind == "ref":
+            # Keep every branch starting with a literal, without repeating ``rest``
+            # for every entry: entries are grouped by their first letter.
+            by_first: dict[str, list[Seq]] = {}
+            for seq in self.concept_sequences(value, depth + 1):
+                by_first.setdefault(seq[0], []).append(seq[1:])
+            out = []
+            for first, tails in by_first.items():
+                if all(not t for t in tails):
+                    out.append((first, *rest))
+                else:
+                    out.append((first, "(?:" + _trie([(t, None) for t in tails]) + ")", *rest))
+            return out
+        if kind == "num":
+            return [(d, r"(?<![\d,].)[\d,]*(?:\.\d+)?", *rest) for d in "0123456789"]
+        head: Seq = (re.escape(value),)
+        if _is_word(value):
+            head += (_FIRST,)
+            if not (len(toks) > 1 and (_wordy(toks[1]) or toks[1] == ("ch", " "))):
+                head += (_LAST,)
+        return [head + rest]
+
+    def _atoms(self, toks: list[tuple[str, str]], start: int, depth: int) -> Seq:
+        out: list[str] = []
+        for i in range(start, len(toks)):
+            kind, value = toks[i]
+            prev = toks[i - 1]
+            nxt = toks[i + 1] if i + 1 < len(toks) else ("", "")
+            if kind == "ref":
+                out.append(self.concept_group(value, depth + 1))
+            elif kind == "gap":
+                out.append(_GAP if value == "…" else _LONG_GAP)
+            elif kind == "not":
+                out.append(f"(?![{re.escape(fold(value))}])")
+            elif kind == "end":
+                out.append(_END)
+            elif kind == "num":
+                out.append(_NUMBER)
+            elif value == " ":
+                latin = (_wordy(prev) or prev[0] == "ref") and (_wordy(nxt) or nxt[0] == "ref")
+                out.append(_SEP if latin else " ?")
+            elif value == "'":
+                out.append("'?")
+            else:
+                out.append(re.escape(value))
+                if _is_word(value):
+                    if not (_wordy(prev) or prev == ("ch", " ")):
+                        out.append(_FIRST)
+                    if not (_wordy(nxt) or nxt == ("ch", " ")):
+                        out.append(_LAST)
+        return tuple(out)
+
+
+def _trie(items: Iterable[tuple[Seq, Any]], leaves: list[Any] | None = None) -> str:
+    """One regex for any of the sequences, shared prefixes merged.
+
+    With ``leaves``, each sequence ends in an empty capturing group whose number
+    (``match.lastindex``) tells which sequence matched; its payload is appended
+    to ``leaves`` in group order. Longer sequences are tried before shorter ones
+    that they extend, so the more specific rule (e.g. an act already done) wins.
+    At the top, branches are grouped by their first letter behind cheap
+    look-ahead guards, so each position of a message tries only a few of them.
+    """
+    end = ""
+    trie: dict[str, Any] = {}
+    for seq, payload in items:
+        node = trie
+        for atom in seq:
+            node = node.setdefault(atom, {})
+        node.setdefault(end, payload)
+
+    def emit(node: dict[str, Any]) -> str:
+        alts = [atom + emit(child) for atom, child in node.items() if atom != end]
+        if end in node:
+            if leaves is not None:
+                leaves.append(node[end])
+                alts.append("()")
+            else:
+                alts.append("")  # the shorter entry is complete here
+        if len(alts) == 1:
+            return alts[0]
+        return "(?:" + "|".join(alts) + ")"
+
+    def dispatch(atoms: list[str]) -> str:
+        if len(atoms) <= 16:
+            return "|".join(atom + emit(trie[atom]) for atom in atoms)
+        half = len(atoms) // 2
+        parts = []
+        for bucket in (atoms[:half], atoms[half:]):
+            chars = "".join(re.escape(_unescape(a)) for a in bucket)
+            parts.append(f"(?=[{chars}])(?:{dispatch(bucket)})")
+        return "|".join(parts)
+
+    if leaves is None:
+        return emit(trie)
+    # Latin branches only where a word starts (one cheap test per position).
+    firsts = sorted((a for a in trie if a != end), key=_unescape)
+    latin = [a for a in firsts if _unescape(a) < "\u0250"]
+    other = [a for a in firsts if _unescape(a) >= "\u0250"]
+    parts = [f"(?<![{_WORD}])(?:{dispatch(latin)})"] if latin else []
+    if other:
+        chars = "".join(re.escape(_unescape(a)) for a in other)
+        parts.append(f"(?=[{chars}])(?:{dispatch(other)})")
+    return "|".join(parts)
+
+
+def _unescape(atom: str) -> str:
+    return atom[1:] if atom.startswith("\\") and len(atom) == 2 else atom
+
+
+# ---- locale values ---------------------------------------------------------------------------
+
+
+def _get(tree: Mapping[str, Any], key: str) -> Any:
+    if key in tree:
+        return tree[key]
+    node: Any = tree
+    for step in key.split("."):
+        if not isinstance(node, Mapping) or step not in node:
+            return None
+        node = node[step]
+    return node
+
+
+def _named_lists(tree: Mapping[str, Any], key: str, lang: str) -> dict[str, list[str]]:
+    """``crisis.concepts`` / ``crisis.rules`` as {name: [texts]} (nested tree or flat keys)."""
+    found: dict[str, Any] = {}
+    nested = _get(tree, key)
+    if isinstance(nested, Mapping):
+        found.update(nested)
+    elif nested is not None:
+        raise RuleError(lang, key, None, "must be a list of names, each with a list of texts")
+    for flat, value in tree.items():
+        if isinstance(flat, str) and flat.startswith(key + ".") and "." not in flat[len(key) + 1:]:
+            found[flat[len(key) + 1:]] = value
+    for name, value in found.items():
+        if value is None:
+            found[name] = []
+        elif not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+            raise RuleError(lang, f"{key}.{name}", None, "must be a list of texts")
+    return found
+
+
+def _text_list(tree: Mapping[str, Any], key: str, lang: str) -> list[str]:
+    value = _get(tree, key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+        raise RuleError(lang, key, None, "must be a list of texts")
+    return list(value)
+
+
+@dataclass(frozen=True)
+class _Leaf:
+    category: str
+    urgent: bool
+    lang: str
+    rule: str
 
 
 class CrisisDetector:
-    """Decides whether a message needs the crisis screen (safety question first)."""
+    """Decides whether a message needs the crisis screen, and how urgently."""
 
-    def __init__(self, rules: KeywordRules) -> None:
-        if not rules:
-            raise PatternError("crisis detector has no triggers (crisis.triggers is empty)")
-        self.rules = rules
+    def __init__(self, rules: Mapping[str, Mapping[str, list[str]]],
+                 concepts: Mapping[str, Mapping[str, list[str]]] | None = None,
+                 exclusions: Mapping[str, list[str]] | None = None,
+                 urgent: Iterable[str] = ("act_done",)) -> None:
+        """``rules``: {lang: {category: [rule]}}; ``concepts``: {lang: {name: [entry]}}."""
+        self.urgent = frozenset(urgent)
+        items: list[tuple[Seq, _Leaf]] = []
+        excl: list[tuple[Seq, None]] = []
+        for lang, by_category in rules.items():
+            compiler = _Compiler(lang, (concepts or {}).get(lang, {}))
+            for category, patterns in by_category.items():
+                if category not in CATEGORIES:
+                    raise RuleError(lang, f"crisis.rules.{category}", None,
+                                    f"unknown category (use one of: {', '.join(CATEGORIES)})")
+                leaf = None
+                for n, pattern in enumerate(patterns):
+                    leaf = _Leaf(category, category in self.urgent, lang, pattern)
+                    try:
+                        items += [(seq, leaf) for seq in compiler.sequences(pattern)]
+                    except RuleError:
+                        raise
+                    except PatternError as exc:
+                        raise RuleError(lang, f"crisis.rules.{category}", n, str(exc)) from None
+            for n, pattern in enumerate((exclusions or {}).get(lang, [])):
+                try:
+                    excl += [(seq, None) for seq in compiler.sequences(pattern)]
+                except RuleError:
+                    raise
+                except PatternError as exc:
+                    raise RuleError(lang, "crisis.exclusions", n, str(exc)) from None
+        if not items:
+            raise PatternError("crisis detector has no rules (crisis.rules is empty)")
+        leaves: list[_Leaf] = []
+        # Urgent rules first: at one position of a message, an act already done wins.
+        items.sort(key=lambda item: not item[1].urgent)
+        source = _trie(items, leaves)
+        self._leaves: list[_Leaf | None] = [None, *leaves]  # group 1 is leaves[0]
+        self._any = re.compile(source)
+        self._hide = re.compile(_trie(excl)) if excl else None
+        self.size = len(items)
 
     @classmethod
     def from_locale_values(cls, values: Mapping[str, Mapping[str, Any]]) -> CrisisDetector:
-        """Build from ``{lang: locale values}``; rules of all languages are merged."""
-        triggers: list[str] = []
-        exclusions: list[str] = []
+        """Build from ``{lang: locale values}`` (nested tree or flat dotted keys)."""
+        rules, concepts, exclusions = {}, {}, {}
+        urgent: set[str] = set()
         for lang, tree in values.items():
-            triggers += locale_list(tree, TRIGGERS_KEY, lang=lang)
-            exclusions += locale_list(tree, EXCLUSIONS_KEY, lang=lang)
-        return cls(KeywordRules(triggers, exclusions))
+            rules[lang] = _named_lists(tree, "crisis.rules", lang)
+            concepts[lang] = _named_lists(tree, "crisis.concepts", lang)
+            exclusions[lang] = _text_list(tree, "crisis.exclusions", lang)
+            for n, name in enumerate(_text_list(tree, "crisis.urgent", lang)):
+                if name not in CATEGORIES:
+                    raise RuleError(lang, "crisis.urgent", n, f"unknown category '{name}'")
+                urgent.add(name)
+        return cls(rules, concepts, exclusions, urgent)
 
-    # The name used in the first design notes; same behaviour.
-    from_texts = from_locale_values
+    from_texts = from_locale_values  # the name used in the first design notes
 
-    def detect(self, text: str) -> bool:
-        """True when ``text`` contains a crisis cue that no exclusion explains away."""
-        return self.rules.matches_prepared(prepare(text))
+    def detect(self, text: str) -> CrisisMatch | None:
+        """What crisis cue ``text`` holds (an urgent one if any), or None."""
+        return self.detect_prepared(prepare(text))
 
-    def detect_prepared(self, norm: str) -> bool:
+    def detect_prepared(self, norm: str) -> CrisisMatch | None:
         """Like :meth:`detect`, for text already passed through ``prepare``."""
-        return self.rules.matches_prepared(norm)
+        norm = fold(norm)
+        if not self._any.search(norm):
+            return None  # the fast path: most messages stop here
+        if self._hide is not None:
+            norm = self._hide.sub(_HIDDEN, norm)
+        first: _Leaf | None = None
+        for m in self._any.finditer(norm):
+            leaf = self._leaves[m.lastindex or 0]
+            if leaf is None:
+                continue
+            if leaf.urgent:
+                return CrisisMatch(leaf.category, True, leaf.lang, leaf.rule)
+            first = first or leaf
+        if first is None:
+            return None
+        return CrisisMatch(first.category, False, first.lang, first.rule)
+
+    def fires(self, text: str) -> bool:
+        """True when ``text`` needs the crisis screen (the bool form of :meth:`detect`)."""
+        return self.detect(text) is not None
 
     def find(self, text: str) -> list[str]:
-        """The trigger patterns that fired (for tests and ``kakekomi script``; never log them)."""
-        return self.rules.find(text)
+        """Every rule that fired, as written (for tests and reviews; never log them)."""
+        norm = fold(prepare(text))
+        if self._hide is not None:
+            norm = self._hide.sub(_HIDDEN, norm)
+        found = []
+        for m in self._any.finditer(norm):
+            leaf = self._leaves[m.lastindex or 0]
+            if leaf is not None:
+                found.append(f"{leaf.category}: {leaf.rule}")
+        return found

@@ -194,7 +194,7 @@ def _contacts(content: Content) -> Iterator[Problem]:
 
 # ---- who may read what (issue 14) ---------------------------------------------------------
 # Locale keys that hold keyword rules, not words anyone reads.
-NOT_SHOWN = ("crisis.triggers", "crisis.exclusions", "intents.")
+NOT_SHOWN = ("crisis.concepts.", "crisis.rules.", "crisis.urgent", "crisis.exclusions", "intents.")
 
 
 def minor_facing_keys(content: Content, ages: Any) -> set[str]:

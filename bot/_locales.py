@@ -12,6 +12,8 @@ from ._yamlsrc import load_yaml
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 MISSING = "—"
+# Keys that hold one language's own crisis-rule data: no translation is expected.
+PER_LANGUAGE = ("crisis.concepts.", "crisis.rules.")
 
 
 def placeholders(value: Any) -> set[str]:
@@ -80,7 +82,7 @@ def _flatten(node: Any, prefix: str, out: dict[str, Any], lines: dict[str, int],
             if not all(isinstance(v, str) for v in value):
                 problems.append(Problem(file, line, f"'{name}': a list may hold only texts"))
                 continue
-            value = list(value)
+            value = value if hasattr(value, "line_of") else list(value)  # keeps item lines
         elif not isinstance(value, str):
             problems.append(Problem(file, line, f"'{name}' must be a text (quote it: \"{value}\")"))
             continue
@@ -136,9 +138,13 @@ def load_locales(root: Path, default: str = "ja", display_root: Path | None = No
         if lang == default:
             continue
         for key in values[default].keys() - values[lang].keys():
+            if key.startswith(PER_LANGUAGE):
+                continue  # word lists of one language's rules, not translations
             file, line = where[(default, key)]
             problems.append(Problem(file, line, f"'{key}' has no '{lang}' text"))
         for key in values[lang].keys() - values[default].keys():
+            if key.startswith(PER_LANGUAGE):
+                continue
             file, line = where[(lang, key)]
             problems.append(Problem(file, line, f"'{key}' has no '{default}' text"))
         for key in values[lang].keys() & values[default].keys():

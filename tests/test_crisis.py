@@ -1,18 +1,23 @@
-"""Crisis detection: the published corpus, the matching rules, and the crisis texts."""
+"""Crisis detection: the rule syntax, the detector, urgency, and the crisis texts.
+
+The corpus (docs/crisis-corpus) is measured in tests/test_crisis_corpus.py.
+"""
 
 from __future__ import annotations
 
+import io
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
-from bot._crisis import CrisisDetector
+from bot._crisis import CATEGORIES, CrisisDetector, CrisisMatch, RuleError
+from bot._lint import run_lint
 from bot._textmatch import KeywordRules, PatternError, normalize, prepare
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = yaml.safe_load((ROOT / "tests/data/crisis_corpus.yaml").read_text(encoding="utf-8"))
 
 
 def load_locale(lang: str, name: str) -> dict:
@@ -31,40 +36,12 @@ def flatten(tree: dict, prefix: str = "") -> dict:
 
 
 SAFETY = {lang: load_locale(lang, "safety") for lang in ("ja", "en")}
+PER_LANGUAGE = ("crisis.concepts.", "crisis.rules.")  # rule data, not translations
 
 
 @pytest.fixture(scope="module")
 def detector() -> CrisisDetector:
     return CrisisDetector.from_locale_values(SAFETY)
-
-
-def _cases():
-    for lang, items in CORPUS.items():
-        for n, item in enumerate(items, 1):
-            mark = "trigger" if item["trigger"] else "quiet"
-            yield pytest.param(item["text"], item["trigger"], id=f"{lang}-{n:03d}-{mark}")
-
-
-# ---- the corpus --------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("text", "expected"), list(_cases()))
-def test_corpus_sentence(detector: CrisisDetector, text: str, expected: bool) -> None:
-    assert detector.detect(text) is expected, f"{text!r}: fired on {detector.find(text)}"
-
-
-def test_corpus_is_large_and_balanced() -> None:
-    ja, en = CORPUS["ja"], CORPUS["en"]
-    assert len(ja) >= 60 and len(en) >= 30
-    for items in (ja, en):
-        quiet = sum(not item["trigger"] for item in items)
-        assert 0.35 <= quiet / len(items) <= 0.65
-        assert all(isinstance(item["trigger"], bool) for item in items)
-
-
-def test_corpus_has_no_duplicates() -> None:
-    texts = [item["text"] for items in CORPUS.values() for item in items]
-    assert len(texts) == len(set(texts))
 
 
 # ---- normalisation -----------------------------------------------------------------------
@@ -160,6 +137,94 @@ def test_bad_patterns_are_refused() -> None:
 # ---- the detector -------------------------------------------------------------------------
 
 
+def test_the_verb_to_die_is_caught_in_every_form_but_not_in_nouns(detector: CrisisDetector) -> None:
+    for text in ("死にたい", "死のう", "死んだら楽", "死ねば楽になる", "死ねたらいいのに", "死んで詫びる",
+                 "もう死ぬ", "死ぬしかない", "死んじゃう", "しぬ", "タヒにたい", "氏にたい", "死にたみ"):
+        assert detector.detect(text), text
+    for text in ("必死に走った", "死角から撮られた", "陣地を死守する", "それは死語", "生死不明のニュース",
+                 "死体が出てくるドラマ", "即死トラップ", "不死身"):
+        assert not detector.detect(text), (text, detector.find(text))
+
+
+def test_disappearing_is_about_the_person_not_the_photo(detector: CrisisDetector) -> None:
+    assert detector.detect("消えたい") and detector.detect("もういなくなりたい")
+    for text in ("画像を消したい", "画像が消えてほしい", "消えたインスタの投稿", "データが消えた"):
+        assert not detector.detect(text), (text, detector.find(text))
+
+
+def test_an_act_already_done_is_urgent_and_a_wish_is_not(detector: CrisisDetector) -> None:
+    for text in ("薬を大量に飲んだ", "睡眠薬を30錠飲んだ", "手首を切った", "今屋上にいる",
+                 "I took 20 pills", "i took a lot of pills", "I'm on the roof right now"):
+        match = detector.detect(text)
+        assert match and match.urgent and match.category == "act_done", (text, match)
+    for text in ("死にたい", "薬を大量に飲もうと思う", "リスカしたい", "I want to die", "I want to hurt myself"):
+        match = detector.detect(text)
+        assert match and not match.urgent, (text, match)
+
+
+def test_threats_from_the_other_person_are_not_a_crisis(detector: CrisisDetector) -> None:
+    for text in ("相手に死ねって言われた", "殺すぞって脅された", "he said he would kill me",
+                 "he told me to kys", "my mom is going to kill me"):
+        assert not detector.detect(text), (text, detector.find(text))
+
+
+def test_detect_says_what_fired_and_fires_is_its_bool(detector: CrisisDetector) -> None:
+    match = detector.detect("もう死にたい")
+    assert isinstance(match, CrisisMatch) and match.category in CATEGORIES and bool(match)
+    assert detector.fires("もう死にたい") is True and detector.fires("こんにちは") is False
+    assert detector.detect("こんにちは") is None
+
+
+ADVERSARIAL = [
+    "死" * 10_000, "し" * 10_000, "死に" * 5_000, "ー" * 10_000, "a " * 5_000, "i " * 5_000,
+    "1" * 10_000, "1," * 5_000, "kill " * 2_000, "want to " * 1_250, "i'm " * 2_500,
+    "…" * 10_000, "薬を" * 5_000, "if " * 3_333, "シ" * 10_000, "ａ" * 10_000, " " * 10_000,
+    ("死 " * 3_000) + "にたい", "\u200b" * 10_000, "-" * 10_000 + "self harm",
+]
+
+
+@pytest.mark.parametrize("text", ADVERSARIAL, ids=range(len(ADVERSARIAL)))
+def test_adversarial_long_inputs_always_get_an_answer(detector: CrisisDetector, text: str) -> None:
+    # Linear-time safety: the rules cannot nest unbounded repetitions. No timing here
+    # (benchmarks/crisis.py measures it); a catastrophic pattern would hang this test.
+    result = detector.detect(text)
+    assert result is None or isinstance(result, CrisisMatch)
+
+
+def test_rule_syntax_concepts_not_followed_by_and_sentence_end() -> None:
+    detector = CrisisDetector(
+        {"ja": {"act_done": ["リスカした!いくら"], "ideation": ["{shinu}$"]},
+         "en": {"ideation": ["{i} {going} die"]}},
+        concepts={"ja": {"shinu": ["死ぬ", "しぬ"]},
+                  "en": {"i": ["i", "i'm"], "going": ["gonna", "going to"]}},
+    )
+    assert detector.detect("リスカした").urgent
+    assert not detector.detect("リスカしたい")
+    assert detector.detect("もう死ぬ。") and detector.detect("しぬ") and not detector.detect("死ぬほど")
+    assert detector.detect("im gonna die") and not detector.detect("im gonna diet")
+
+
+@pytest.mark.parametrize("rule", ["{nope}", "…たい", "死に{", "!い", "a…b…c…d…e", ""])
+def test_bad_rules_are_refused_with_their_key(rule: str) -> None:
+    with pytest.raises(RuleError) as info:
+        CrisisDetector({"ja": {"wish_dead": [rule]}}, concepts={"ja": {}})
+    assert info.value.key == "crisis.rules.wish_dead" and info.value.index == 0
+
+
+def test_a_broken_rule_is_reported_by_lint_with_file_and_line(tmp_path: Path) -> None:
+    for name in ("flows", "locales", "contacts"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    path = tmp_path / "locales/ja/safety.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    number = next(n for n, line in enumerate(lines, 1) if line.strip() == '- "{shi}{want}"')
+    lines[number - 1] = lines[number - 1].replace("{want}", "{wnat}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    assert run_lint(tmp_path, out, err) == 1
+    assert f"locales/ja/safety.yaml:{number}: crisis.rules.wish_dead:" in out.getvalue()
+    assert "wnat" in out.getvalue() and "Traceback" not in out.getvalue() + err.getvalue()
+
+
 def test_languages_are_mixed_freely(detector: CrisisDetector) -> None:
     assert detector.detect("honestly i just 死にたい")
     assert detector.detect("もう suicide しか考えられない")
@@ -169,20 +234,24 @@ def test_detector_accepts_flat_locale_values() -> None:
     flat = {lang: flatten(tree) for lang, tree in SAFETY.items()}
     detector = CrisisDetector.from_locale_values(flat)
     assert detector.detect("消えたい") and not detector.detect("skilled")
+    assert detector.detect("薬を大量に飲んだ").urgent
 
 
-def test_detector_without_triggers_refuses_to_start() -> None:
+def test_detector_without_rules_refuses_to_start() -> None:
     with pytest.raises(PatternError):
         CrisisDetector.from_locale_values({"ja": {}, "en": {}})
 
 
 # ---- the crisis screen texts ---------------------------------------------------------------
 
-SCREEN_KEYS = ("message", "ask", "safe_now", "not_safe", "danger", "continue", "lines_title", "come_back")
+SCREEN_KEYS = ("message", "ask", "safe_now", "not_safe", "danger", "continue", "lines_title",
+               "come_back", "call_now")
 
 
 def test_locales_have_the_same_keys_and_placeholders() -> None:
     ja, en = flatten(SAFETY["ja"]), flatten(SAFETY["en"])
+    ja = {k: v for k, v in ja.items() if not k.startswith(PER_LANGUAGE)}
+    en = {k: v for k, v in en.items() if not k.startswith(PER_LANGUAGE)}
     assert ja.keys() == en.keys()
     for key in ja:
         if isinstance(ja[key], str):
@@ -200,6 +269,8 @@ def test_crisis_screen_texts_are_plain_and_present(lang: str) -> None:
         assert isinstance(crisis[key], str) and crisis[key].strip(), key
         assert not re.search(r"<[a-z/]", crisis[key]), f"HTML in crisis.{key}"
     assert "110" in crisis["danger"] and "119" in crisis["danger"]
+    # The urgent first line names the ambulance number before anything else.
+    assert crisis["call_now"].index("119") < crisis["call_now"].index("110")
     assert len(crisis["safe_now"]) <= 30 and len(crisis["not_safe"]) <= 30  # button labels
 
 
