@@ -42,3 +42,15 @@ def pytest_sessionfinish(session, exitstatus):
             raise
         return
     check_flow_coverage(session, exitstatus)
+
+
+# ---- crisis corpus (issue 13) ----------------------------------------------------------------
+# Print the held-out recall / false-alarm table whenever its test ran.
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    import sys
+
+    module = sys.modules.get("tests.test_crisis_corpus")
+    text = module.summary() if module is not None else ""
+    if text:
+        terminalreporter.write_sep("=", "crisis net: recall and false alarms (docs/crisis-corpus)")
+        terminalreporter.write_line(text)

@@ -1,0 +1,84 @@
+"""The crisis corpus (docs/crisis-corpus): every train sentence passes, and the held-out
+split — written independently, never used to tune the rules — meets the bar.
+
+`make test` prints the per-language and per-category table at the end of the run
+(tests/conftest.py); `python -m benchmarks.crisis --report` prints it on its own.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.crisis import evaluate, load_split, table
+from bot._crisis import CATEGORIES, CrisisDetector
+from tests.helpers import content
+
+LANGS = ("ja", "en")
+POSITIVE = set(CATEGORIES)
+NEGATIVE = {"neg_threat_other", "neg_idiom", "neg_delete", "neg_substring", "neg_ordinary"}
+TRAIN = load_split("train") or {}
+HELDOUT = load_split("heldout")
+RECALL_BAR, FALSE_ALARM_BAR = 0.97, 0.02
+#: Filled by the held-out test when it runs; tests/conftest.py prints it in the summary.
+RESULTS: dict[str, dict] = {}
+
+
+@pytest.fixture(scope="module")
+def detector() -> CrisisDetector:
+    return content().crisis
+
+
+def _train_cases():
+    for lang in LANGS:
+        for n, item in enumerate(TRAIN.get(lang, []), 1):
+            yield pytest.param(item, id=f"train-{lang}-{n:03d}-{item['category']}")
+
+
+@pytest.mark.parametrize("item", list(_train_cases()))
+def test_train_sentence(detector: CrisisDetector, item: dict) -> None:
+    match = detector.detect(item["text"])
+    assert bool(match) is item["trigger"], f"{item['text']!r}: fired on {detector.find(item['text'])}"
+    if item.get("urgent"):
+        assert match.urgent, f"{item['text']!r} is an act already done: {match}"
+
+
+def test_train_split_is_large_labelled_and_covers_every_category() -> None:
+    assert len(TRAIN["ja"]) >= 150 and len(TRAIN["en"]) >= 60
+    for lang in LANGS:
+        items = TRAIN[lang]
+        assert {i["category"] for i in items} == POSITIVE | NEGATIVE, lang
+        for item in items:
+            assert isinstance(item["trigger"], bool) and isinstance(item["text"], str)
+            assert item["trigger"] is (item["category"] in POSITIVE), item
+            assert item.get("urgent", False) is (item["category"] == "act_done"), item
+
+
+def test_no_train_sentence_is_there_twice() -> None:
+    # (The held-out split may share a few very common sentences such as "死にたい" with
+    # train: it was written independently. Its numbers are reported as they are.)
+    texts = [i["text"] for lang in LANGS for i in TRAIN[lang]]
+    assert len(texts) == len(set(texts))
+
+
+@pytest.mark.skipif(HELDOUT is None, reason="docs/crisis-corpus/heldout.yaml is not there")
+def test_both_splits_together_reach_the_published_size() -> None:
+    for lang, least in (("ja", 300), ("en", 150)):
+        assert len(TRAIN[lang]) + len(HELDOUT.get(lang, [])) >= least, lang
+
+
+@pytest.mark.skipif(HELDOUT is None, reason="docs/crisis-corpus/heldout.yaml is not there")
+@pytest.mark.parametrize("lang", LANGS)
+def test_heldout_recall_and_false_alarms(detector: CrisisDetector, lang: str) -> None:
+    result = evaluate(detector, HELDOUT[lang])
+    RESULTS[f"heldout/{lang}"] = result
+    RESULTS.setdefault(f"train/{lang}", evaluate(detector, TRAIN[lang]))
+    assert result["recall"] >= RECALL_BAR, (lang, result["recall"], result["misses"])
+    assert result["false_alarms"] <= FALSE_ALARM_BAR, (lang, result["false_alarms"], result["misses"])
+
+
+def summary() -> str:
+    """The table for the terminal summary (empty when the held-out test did not run)."""
+    if not any(key.startswith("heldout/") for key in RESULTS):
+        return ""
+    order = [f"{split}/{lang}" for split in ("heldout", "train") for lang in LANGS]
+    return table({key: RESULTS[key] for key in order if key in RESULTS})
