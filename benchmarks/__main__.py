@@ -1,4 +1,4 @@
-"""``python -m benchmarks [--quick] [--profile] [--only engine,telegram,cold]``
+"""``python -m benchmarks [--quick] [--profile] [--only engine,telegram,cold,crisis]``
 
 Runs every scenario in its own subprocess (so peak memory belongs to one scenario),
 prints the tables and the targets, and writes them to benchmarks/RESULTS.md.
@@ -70,6 +70,9 @@ def run_all(mode: str, only: set[str], profile_dir: Path | None) -> dict[str, An
             "flows": colds[0]["flows"], "states": colds[0]["states"],
             "languages": colds[0]["languages"],
         }
+    if "crisis" in only:
+        log("crisis net: detection latency over a message mix…")
+        out["crisis"] = scenario("crisis", "--n", "20000" if mode == "full" else "4000")
     if "engine" in only:
         rows = []
         for n, steps in ENGINE_RUNS[mode]:
@@ -172,6 +175,13 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
             checks.append((f"p99 < 5 ms per step at 1,000 conversations, paced "
                            f"(~{r['steady_steps_per_s']:,.0f} steps/s)", f"{r['p99_ms']:.2f} ms",
                            r["p99_ms"] < 5))
+    if "crisis" in results:
+        p99 = results["crisis"]["all"]["p99_ms"]
+        checks.append(("crisis detection adds < 1 ms per message at p99 (message mix)",
+                       f"{p99:.3f} ms", p99 < 1))
+        p99 = results["crisis"]["4000"]["p99_ms"]
+        checks.append(("crisis detection < 1 ms at p99 on 4,000-character messages",
+                       f"{p99:.3f} ms", p99 < 1))
     if (1000, False) in engine:
         rate = engine[(1000, False)]["steps_per_s"]
         checks.append(("≥ 1,000 steps/s at 1,000 conversations (engine + SqliteStore)",
@@ -210,6 +220,24 @@ def render(results: dict[str, Any]) -> str:
             f"contacts, keyword rules, state machines): **{c['load_content_s'] * 1e3:.0f} ms** "
             "(median of 3 fresh interpreters).",
         ]
+    if "crisis" in results:
+        c = results["crisis"]
+        parts += [
+            "",
+            "## Crisis net (detection per message)",
+            "",
+            f"`python -m benchmarks.crisis`: {c['messages']:,} messages (85 % short lines, 14 % "
+            "paragraphs, 1 % of 4,000 characters, Japanese and English, some with a cue at the "
+            "very end), from raw text to the answer. Building the detector from the rules: "
+            f"{c['build_s'] * 1e3:.0f} ms.",
+            "",
+            "| messages | n | median ms | p99 ms | max ms |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for kind in ("all", "short", "paragraph", "4000"):
+            row = c[kind]
+            parts.append(f"| {kind} | {row['n']:,} | {row['median_ms']:.3f} | "
+                         f"{row['p99_ms']:.3f} | {row['max_ms']:.3f} |")
     if "engine" in results:
         parts += [
             "",
@@ -253,8 +281,8 @@ def render(results: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small runs (about a minute)")
-    parser.add_argument("--only", default="cold,engine,telegram",
-                        help="comma-separated: cold, engine, telegram")
+    parser.add_argument("--only", default="cold,crisis,engine,telegram",
+                        help="comma-separated: cold, crisis, engine, telegram")
     parser.add_argument("--profile", action="store_true",
                         help="also cProfile the engine and the kakekomi bot (printed)")
     parser.add_argument("--no-write", action="store_true", help="don't write RESULTS.md")

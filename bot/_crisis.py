@@ -313,7 +313,7 @@ def _trie(items: Iterable[tuple[Seq, Any]], leaves: list[Any] | None = None) -> 
         return "(?:" + "|".join(alts) + ")"
 
     def dispatch(atoms: list[str]) -> str:
-        if len(atoms) <= 16:
+        if len(atoms) <= 8:
             return "|".join(atom + emit(trie[atom]) for atom in atoms)
         half = len(atoms) // 2
         parts = []

@@ -82,3 +82,12 @@ def summary() -> str:
         return ""
     order = [f"{split}/{lang}" for split in ("heldout", "train") for lang in LANGS]
     return table({key: RESULTS[key] for key in order if key in RESULTS})
+
+
+def test_latency_benchmark_reports_every_kind_of_message() -> None:
+    # The numbers live in benchmarks/RESULTS.md; here only that the scenario runs.
+    from benchmarks.crisis import latency
+
+    result = latency(60)
+    assert {"all", "short", "paragraph", "4000"} <= result.keys() or result["all"]["n"] == 60
+    assert result["all"]["n"] == 60 and result["build_s"] > 0
