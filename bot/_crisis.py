@@ -57,6 +57,7 @@ CATEGORIES: tuple[str, ...] = (
 )
 MAX_DEPTH = 3  # concepts inside concepts
 MAX_GAPS = 3  # "…" per rule: each adds a bounded scan, never a nested one
+GROUP_HEADS = 12  # a leading concept with more first letters than this is not split up
 _GAP = r"[^。!?\n]{0,10}?"
 _LONG_GAP = r"[^。!?\n]{0,30}?"
 # "$": the message ends, or punctuation, a space before non-Latin text (a new
@@ -235,6 +236,11 @@ class _Compiler:
             by_first: dict[str, list[Seq]] = {}
             for seq in self.concept_sequences(value, depth + 1):
                 by_first.setdefault(seq[0], []).append(seq[1:])
+            if len(by_first) > GROUP_HEADS:
+                # Many first letters: one branch behind a guard of those letters
+                # (repeating ``rest`` for each would make the regex slow to build).
+                chars = "".join(re.escape(_unescape(a)) for a in sorted(by_first, key=_unescape))
+                return [(f"(?=[{chars}])", self.concept_group(value, depth + 1), *rest)]
             out = []
             for first, tails in by_first.items():
                 if all(not t for t in tails):
@@ -325,10 +331,12 @@ def _trie(items: Iterable[tuple[Seq, Any]], leaves: list[Any] | None = None) -> 
     if leaves is None:
         return emit(trie)
     # Latin branches only where a word starts (one cheap test per position).
-    firsts = sorted((a for a in trie if a != end), key=_unescape)
+    firsts = sorted((a for a in trie if a != end and not a.startswith("(?=")), key=_unescape)
     latin = [a for a in firsts if _unescape(a) < "\u0250"]
     other = [a for a in firsts if _unescape(a) >= "\u0250"]
-    parts = [f"(?<![{_WORD}])(?:{dispatch(latin)})"] if latin else []
+    parts = [guard + emit(trie[guard]) for guard in trie if guard.startswith("(?=")]
+    if latin:
+        parts.append(f"(?<![{_WORD}])(?:{dispatch(latin)})")
     if other:
         chars = "".join(re.escape(_unescape(a)) for a in other)
         parts.append(f"(?=[{chars}])(?:{dispatch(other)})")
@@ -379,6 +387,9 @@ def _text_list(tree: Mapping[str, Any], key: str, lang: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
         raise RuleError(lang, key, None, "must be a list of texts")
     return list(value)
+
+
+_BUILT: dict[str, CrisisDetector] = {}  # the detector is immutable once built
 
 
 @dataclass(frozen=True)
@@ -446,7 +457,13 @@ class CrisisDetector:
                 if name not in CATEGORIES:
                     raise RuleError(lang, "crisis.urgent", n, f"unknown category '{name}'")
                 urgent.add(name)
-        return cls(rules, concepts, exclusions, urgent)
+        # Tests and live reload build the same rules again and again: compile them once.
+        key = repr((rules, concepts, exclusions, sorted(urgent)))
+        if key not in _BUILT:
+            if len(_BUILT) >= 8:
+                _BUILT.pop(next(iter(_BUILT)))
+            _BUILT[key] = cls(rules, concepts, exclusions, urgent)
+        return _BUILT[key]
 
     from_texts = from_locale_values  # the name used in the first design notes
 
