@@ -31,10 +31,19 @@ SPLITS = ("train", "heldout")
 
 def load_split(name: str, root: Path = ROOT) -> dict[str, list[dict[str, Any]]] | None:
     """One corpus split as {lang: [item]}, or None when the file is not there."""
-    path = root / "docs" / "crisis-corpus" / f"{name}.yaml"
-    if not path.exists():
+    base = root / "docs" / "crisis-corpus"
+    path = base / f"{name}.yaml"
+    if path.exists():
+        files = [path]
+    elif (base / name).is_dir():  # a split made of several files (train/: one per writer)
+        files = sorted((base / name).glob("*.yaml"))
+    else:
         return None
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    merged: dict[str, list[dict[str, Any]]] = {}
+    for file in files:
+        for lang, items in (yaml.safe_load(file.read_text(encoding="utf-8")) or {}).items():
+            merged.setdefault(lang, []).extend(items or [])
+    return merged
 
 
 def detector(root: Path = ROOT):
