@@ -18,10 +18,16 @@ _KANJI_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆]+")
 _READING = re.compile(r"[（(][ぁ-ゖァ-ヺー・]+[）)]")
 # One phone screen and a bit: a longer message is hard to take in at once (issue 14).
 MESSAGE_LIMIT = {"ja": 700, "en": 1000}
-# A text that mentions the law needs `sources:` (法テラス and 方法 are not the law).
+# A text that states something about a specific law needs `sources:`: a law's name (刑法,
+# 児童ポルノ禁止法, …に関する法律, …条例), an article (第182条, 182条), "Penal Code", "… Act",
+# "Act on …", "art. 182", "ordinance". The bare words 法 and 法律 are not enough: a disclaimer
+# ("法律の助言ではありません", "not legal advice") or "法テラス" states nothing about a law.
 LAW_WORDS = {
-    "ja": re.compile(r"法律(?!相談)|条例|刑法|(?<!方)(?<!文)(?<!作)(?<!魔)法(?!テラス|人)|第[0-9０-９一二三四五六七八九十百]+条"),
-    "en": re.compile(r"\b(Act|Article|Penal Code|[Ll]aws?|[Oo]rdinances?)\b"),
+    "ja": re.compile(r"刑法|民法|条例|に関する法律"
+                     r"|[ァ-ヺー\u4e00-\u9fff]+(?:禁止|防止|処罰|規制|保護)法(?!人)"
+                     r"|第[0-9０-９一二三四五六七八九十百]+条|(?<![0-9０-９])[0-9０-９]+条(?!件)"),
+    "en": re.compile(r"Penal Code|(?<=\w )Act\b|\bAct (?:on|for|to|against|of|Regarding)\b"
+                     r"|\b(?:Article|[Aa]rt\.) ?\d+|\b[Oo]rdinances?\b"),
 }
 JST = ZoneInfo("Asia/Tokyo")
 # Moments at which contact lists are measured: weekday afternoon, late night, Sunday.
@@ -54,6 +60,13 @@ def unglossed_words(text: str, known: frozenset[str] | None = None) -> list[str]
 
 
 # ---- legal lines ------------------------------------------------------------------------
+def names_a_law(text: str, lang: str) -> str | None:
+    """The words naming a specific law or article in a text ("刑法182条", "Penal Code"), or
+    None for a text that only says "law" in passing ("法律の助言ではありません")."""
+    hit = LAW_WORDS.get(lang, LAW_WORDS["en"]).search(text)
+    return hit.group() if hit else None
+
+
 def law_mentions(content: Any, warning: Callable[..., Any]) -> Iterator[Any]:
     """A text that mentions a law or an article, shown without `sources:`."""
     locales = content.locales
@@ -62,12 +75,12 @@ def law_mentions(content: Any, warning: Callable[..., Any]) -> Iterator[Any]:
             for item in state.says():
                 if item.sources:
                     continue
-                for lang, pattern in LAW_WORDS.items():
+                for lang in LAW_WORDS:
                     value = locales.values.get(lang, {}).get(item.key)
-                    hit = pattern.search(value) if isinstance(value, str) else None
+                    hit = names_a_law(value, lang) if isinstance(value, str) else None
                     if hit:
                         yield warning(flow.file, item.line or state.line,
-                                      f"'{item.key}' mentions the law ({hit.group()!r} in '{lang}') "
+                                      f"'{item.key}' mentions the law ({hit!r} in '{lang}') "
                                       "but has no 'sources:' (law, article, e-Gov link)")
                         break
 

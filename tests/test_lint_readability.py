@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot._lint import is_error, lint
-from bot._readability import KANJI_FILE, kyoiku_kanji, unglossed_words
+from bot._readability import KANJI_FILE, kyoiku_kanji, names_a_law, unglossed_words
 from tests.helpers import ROOT
 
 GRADE_SIZES = [80, 160, 200, 202, 193, 191]  # 学年別漢字配当表 (2020)
@@ -76,6 +76,54 @@ def test_a_legal_line_without_sources_is_a_warning(content_copy: Path):
     found = warnings_about(content_copy, "mentions the law")
     assert any("'selfcheck.young.dont'" in w and w.startswith("flows/selfcheck.yaml:") for w in found)
     assert not any("'selfcheck.young.dont'" in w for w in warnings_about(ROOT, "mentions the law"))
+
+
+@pytest.mark.parametrize(("lang", "text", "named"), [
+    ("ja", "刑法182条で罰（ばっ）せられます", "刑法"),
+    ("ja", "これは児童ポルノ禁止法の話です", "児童ポルノ禁止法"),
+    ("ja", "東京都青少年健全育成条例では", "条例"),
+    ("ja", "私事性的画像記録の提供等による被害の防止に関する法律で", "に関する法律"),
+    ("ja", "同じ法律の第7条で", "第7条"),
+    ("en", "under the Penal Code", "Penal Code"),
+    ("en", "Act on the Prevention of Damage", "Act on"),
+    ("en", "the Sexual Image Recording Act punishes", "Act"),
+    ("en", "Article 7 says", "Article 7"),
+    ("en", "(same Act, art. 7(1))", "Act"),
+    ("en", "many prefectures' ordinances", "ordinances"),
+])
+def test_naming_a_law_or_an_article_needs_a_source(lang: str, text: str, named: str):
+    assert names_a_law(text, lang) == named
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("ja", "※一般的な情報です。一人ひとりの法律相談（法的な助言）ではありません。"),
+    ("ja", "法律の助言ではありません"),
+    ("ja", "法テラス・サポートダイヤル 0570-078374"),
+    ("ja", "消してもらう方法を教えてくれる"),
+    ("ja", "関係しそうな法律のラインだけをお見せします"),
+    ("ja", "3つの条件があります"),
+    ("en", "This is general information, not legal advice."),
+    ("en", "The law protects you; a lawyer can help."),
+    ("en", "The sooner you act, the more they can try."),
+])
+def test_a_disclaimer_or_a_passing_mention_of_the_law_is_not_a_legal_line(lang: str, text: str):
+    assert names_a_law(text, lang) is None
+
+
+def test_the_not_legal_advice_line_raises_no_warning_but_a_summary_without_its_source_does(
+        content_copy: Path):
+    assert not [w for w in warnings_about(ROOT, "mentions the law") if "crime.disclaimer" in w]
+    flow = content_copy / "flows" / "crime_lines.yaml"
+    text = flow.read_text(encoding="utf-8")
+    start = text.index("      - text: crime.summary.art182\n") + len("      - text: crime.summary.art182\n")
+    end = text.index("      - text: crime.summary.revenge", start)
+    kept = "".join(line + "\n" for line in text[start:end].splitlines() if line.startswith("        if:")
+                   or line.startswith("          "))
+    kept = "".join(line + "\n" for line in kept.splitlines()
+                   if not line.lstrip().startswith(("- law:", "article:", "url:")))
+    flow.write_text(text[:start] + kept + text[end:], encoding="utf-8")
+    found = warnings_about(content_copy, "mentions the law")
+    assert any("'crime.summary.art182'" in w and "'刑法'" in w for w in found), found
 
 
 def test_a_message_too_long_for_a_phone_is_a_warning(content_copy: Path):
