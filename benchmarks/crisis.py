@@ -68,6 +68,8 @@ def evaluate(det: Any, items: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
             row["urgent_ok"] += bool(match and match.urgent)
         if bool(match) != bool(item["trigger"]):
             misses.append(item["text"])
+        elif item.get("urgent") and not match.urgent:
+            misses.append(item["text"] + "  [fired, not urgent]")
     pos = [c for c in cats if not c.startswith("neg_")]
     neg = [c for c in cats if c.startswith("neg_")]
     n_pos = sum(cats[c]["n"] for c in pos)
@@ -172,11 +174,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.crisis")
     parser.add_argument("--report", action="store_true", help="recall and false alarms on the corpus")
     parser.add_argument("--split", choices=SPLITS, action="append", help="only this split (repeatable)")
+    parser.add_argument("--misses", action="store_true",
+                        help="also list what the train split missed or wrongly fired on (train only)")
     parser.add_argument("--n", type=int, default=20_000, help="messages in the latency mix")
     args = parser.parse_args(argv)
+    if args.misses and args.split != ["train"]:
+        parser.error("--misses is for the train split only: add --split train")
     if args.report:
-        text, _ = report(args.split or SPLITS)
+        text, results = report(args.split or SPLITS)
         print(text)
+        if args.misses:
+            det = detector()
+            for key, r in results.items():
+                print(f"\n## {key}: {len(r['misses'])} wrong")
+                for miss in r["misses"]:
+                    text = miss.split("  [")[0]
+                    print(f"- {miss}" + (f"   <- {det.find(text)}" if det.fires(text) else ""))
         return 0
     emit(latency(args.n))
     return 0
