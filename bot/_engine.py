@@ -18,7 +18,7 @@ from storage import ConversationStore, CorruptDatabaseError, StorageError
 from ._content import MENU_FLOW, Content
 from ._conversation import Conversation
 from ._datetimes import parse_when_ex
-from ._events import MEDIA_KINDS, Button, Event, Reply, small_number
+from ._events import MEDIA_KINDS, Button, Event, OutMessage, Reply, small_number
 from ._errors import KakekomiError
 from ._turn import Turn
 
@@ -64,60 +64,79 @@ class Dialogue:
         return lock
 
     async def handle(self, key: str, event: Event, send: Send) -> Reply:
-        """Apply one event, commit, then send the reply (all under the conversation's lock)."""
+        """Apply one event, commit, then send the reply (all under the conversation's lock).
+
+        Never raises (except cancellation): whatever goes wrong in a turn, the person gets
+        a short apology and the crisis lines, the log names only the error's type, and the
+        stored conversation stays as it was, so their next message carries on from there.
+        """
         async with self._lock(key):
-            lang = self._lang(event.lang_hint)
-            erased_damaged = False
             try:
-                record = await self.store.load(key)
-            except CorruptDatabaseError as exc:
-                # This person's saved record cannot be read. Never stuck: the reply
-                # offers to erase it, and pressing that starts them afresh.
-                if not (event.kind == "button" and event.value == ERASE_DAMAGED):
-                    return await self._apologise(key, exc, lang, send, event, damaged=True)
-                try:
-                    await self.store.delete(key)
-                except StorageError as exc2:
-                    return await self._apologise(key, exc2, lang, send, event)
-                record, erased_damaged = None, True
-            except StorageError as exc:
-                return await self._apologise(key, exc, lang, send, event)
-            conv, note = self._restore(record, event)
-            if event.message_id:
-                conv.add_messages([event.message_id])
-            conv.add_messages(self._unsaved_ids.pop(key, []))
-            # An answer typed just before a crash may never have been acknowledged.
-            unconfirmed = conv.typed if conv.boot != self.boot else None
-            conv.typed, conv.boot = None, self.boot
-            turn = Turn(self.content, conv, self.clock().astimezone(JST), self.on_visit)
-            turn.unconfirmed = unconfirmed
-            if note:
-                turn.say(note)
-            if erased_damaged:
-                turn.say("engine.damaged.erased")
-                event = Event.command("start", lang_hint=event.lang_hint)
+                return await self._handle(key, event, send)
+            except Exception as exc:  # noqa: BLE001 - the safety net under every turn
+                return await self._safety_net(key, event, send, exc)
+
+    async def _handle(self, key: str, event: Event, send: Send) -> Reply:
+        """One event under the lock: load, apply, commit, send (see :meth:`handle`)."""
+        lang = self._lang(event.lang_hint)
+        erased_damaged = False
+        try:
+            record = await self.store.load(key)
+        except CorruptDatabaseError as exc:
+            # This person's saved record cannot be read. Never stuck: the reply
+            # offers to erase it, and pressing that starts them afresh.
+            if not (event.kind == "button" and event.value == ERASE_DAMAGED):
+                return await self._apologise(key, exc, lang, send, event, damaged=True)
             try:
-                await self._apply(turn, event, fresh=record is None)
-            except KakekomiError as exc:  # a content bug: never leave the person stuck
-                log.error("flow error %s in %s/%s for %s", type(exc).__name__, conv.flow,
-                          conv.state, key[:8])
-                turn.clear_output()
-                turn.say("engine.error")
-                turn.conv.stack.clear()
-                turn.switch(MENU_FLOW)
-                await turn.run()
-            reply = turn.finish()
-            try:
-                if reply.erased:
-                    await self.store.delete(key)
-                else:
-                    await self.store.save(key, conv.to_record())
-            except StorageError as exc:
-                return await self._apologise(key, exc, lang, send, event)
+                await self.store.delete(key)
+            except StorageError as exc2:
+                return await self._apologise(key, exc2, lang, send, event)
+            record, erased_damaged = None, True
+        except StorageError as exc:
+            return await self._apologise(key, exc, lang, send, event)
+        conv, note = self._restore(record, event)
+        if event.message_id:
+            conv.add_messages([event.message_id])
+        # Kept in memory until the commit below, so a failed turn loses none of them.
+        conv.add_messages(self._unsaved_ids.get(key, []))
+        # An answer typed just before a crash may never have been acknowledged.
+        unconfirmed = conv.typed if conv.boot != self.boot else None
+        conv.typed, conv.boot = None, self.boot
+        turn = Turn(self.content, conv, self.clock().astimezone(JST), self.on_visit)
+        turn.unconfirmed = unconfirmed
+        if note:
+            turn.say(note)
+        if erased_damaged:
+            turn.say("engine.damaged.erased")
+            event = Event.command("start", lang_hint=event.lang_hint)
+        try:
+            await self._apply(turn, event, fresh=record is None)
+        except KakekomiError as exc:  # a content bug: never leave the person stuck
+            log.error("flow error %s in %s/%s for %s", type(exc).__name__, conv.flow,
+                      conv.state, key[:8])
+            turn.clear_output()
+            turn.say("engine.error")
+            turn.conv.stack.clear()
+            turn.switch(MENU_FLOW)
+            await turn.run()
+        reply = turn.finish()
+        try:
+            if reply.erased:
+                await self.store.delete(key)
+            else:
+                await self.store.save(key, conv.to_record())
+        except StorageError as exc:
+            return await self._apologise(key, exc, lang, send, event)
+        self._unsaved_ids.pop(key, None)  # they rode along with this commit
+        try:
             sent = await send(reply)
-            if sent and not reply.erased:
-                self._unsaved_ids.setdefault(key, []).extend(sent)
+        except Exception as exc:  # noqa: BLE001 - committed; the person still hears back
+            log.error("sending the reply failed: %s for %s", type(exc).__name__, key[:8])
+            await self._last_resort(key, conv.lang, send)
             return reply
+        if sent and not reply.erased:
+            self._unsaved_ids.setdefault(key, []).extend(sent)
+        return reply
 
     async def blocked(self, key: str) -> None:
         """The person blocked the bot: erase what is stored, and what is only in memory."""
@@ -174,8 +193,7 @@ class Dialogue:
                          *, damaged: bool = False) -> Reply:
         """Nothing could be loaded or saved: say so, and still never hide help."""
         log.warning("storage problem %s for %s", type(exc).__name__, key[:8])
-        conv = Conversation(MENU_FLOW, self.content.flows[MENU_FLOW].start, lang)
-        turn = Turn(self.content, conv, self.clock().astimezone(JST))
+        turn = self._apology_turn(lang)
         crisis = self.content.crisis.detect(event.value) \
             if event.kind == "text" and self.content.crisis is not None else None
         if crisis:
@@ -190,6 +208,56 @@ class Dialogue:
                                                   turn.t("engine.damaged.erase"))]]
         await send(reply)
         return reply
+
+    def _apology_turn(self, lang: str) -> Turn:
+        """A turn that stores nothing: for saying sorry when the real turn cannot go on."""
+        conv = Conversation(MENU_FLOW, self.content.flows[MENU_FLOW].start, lang)
+        return Turn(self.content, conv, self.clock().astimezone(JST))
+
+    async def _safety_net(self, key: str, event: Event, send: Send, exc: Exception) -> Reply:
+        """A bug in a turn: nothing of the turn is stored; the person hears sorry and the lines."""
+        log.error("unexpected %s in a turn for %s; the conversation is kept as it was",
+                  type(exc).__name__, key[:8])
+        if event.message_id:  # still erased by a later quick exit
+            self._unsaved_ids.setdefault(key, []).append(event.message_id)
+        return await self._last_resort(key, await self._stored_lang(key, event), send)
+
+    async def _stored_lang(self, key: str, event: Event) -> str:
+        """The language of the stored conversation, else the event's hint (never raises)."""
+        try:
+            record = await self.store.load(key)
+            lang = Conversation.from_record(record).lang if record else None
+        except Exception:  # noqa: BLE001 - only choosing the language of an apology
+            lang = None
+        return lang if lang in self.content.locales.values else self._lang(event.lang_hint)
+
+    async def _last_resort(self, key: str, lang: str, send: Send) -> Reply:
+        """Send a short apology and the crisis lines; whatever fails here is logged, not raised."""
+        try:
+            turn = self._apology_turn(lang)
+            turn.say("engine.unexpected")
+            turn.render_block(_CRISIS_BLOCK)  # every line open now, 110 among them
+            reply = turn.finish()
+        except Exception as exc:  # noqa: BLE001 - the contact list itself failed: plain texts
+            log.error("the apology could not be rendered: %s", type(exc).__name__)
+            reply = self._plain_apology(lang)
+        try:
+            sent = await send(reply)
+        except Exception as exc:  # noqa: BLE001 - the channel is down: nothing more to do here
+            log.error("sending the apology failed: %s for %s", type(exc).__name__, key[:8])
+            return reply
+        if sent:
+            self._unsaved_ids.setdefault(key, []).extend(sent)
+        return reply
+
+    def _plain_apology(self, lang: str) -> Reply:
+        """The apology and the emergency numbers as bare texts, needing no flow or contact."""
+        try:
+            texts = [self.content.locales.text(lang, k) for k in ("engine.unexpected", "crisis.danger")]
+        except Exception:  # noqa: BLE001 - even the texts failed: an empty reply, still no crash
+            return Reply(lang=lang)
+        return Reply(messages=[OutMessage("\n\n".join(texts))], lang=lang,
+                     keys=["engine.unexpected", "crisis.danger"])
 
     # ---- events -------------------------------------------------------------------------
     async def _apply(self, turn: Turn, event: Event, fresh: bool) -> None:
