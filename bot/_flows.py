@@ -19,11 +19,15 @@ BLOCK_KINDS = ("contacts", "checklist", "memo")
 CONTACT_TOPICS = ("extortion", "leak", "legal", "sexual_violence", "children", "crisis", "police")
 AUDIENCES = ("minor", "adult", "guardian")
 STATE_KEYS = {"say", "show", "set", "add", "buttons", "ask", "branch", "go", "call", "flow", "at", "end",
-              "audience", "sources"}
+              "audience", "sources", "readers"}
 SAY_KEYS = {"text", "if", "audience", "sources"}
 # `audience: adult` marks a text for adults only: lint proves no path with age under18,
 # unsaid or unset reaches it, and the engine never shows it unless age is adult.
 TEXT_AUDIENCES = ("adult",)
+# `readers: guardian` says who a flow (or state) is written for: parents and teachers. Its
+# Japanese may use kanji beyond primary school; it is NOT adult-only (a teenager may open it,
+# so the age proof still covers it).
+READERS = ("guardian",)
 SOURCE_KEYS = {"law", "article", "url", "note"}
 BUTTON_KEYS = {"text", "go", "set", "add", "toggle", "if", "call", "flow", "at"}
 
@@ -128,6 +132,7 @@ class State:
     go_line: int = 0
     audience: str | None = None
     sources: tuple[Source, ...] = ()
+    readers: str | None = None
 
     def says(self) -> tuple[Say, ...]:
         """The say items with the state's own audience and sources folded in."""
@@ -160,6 +165,11 @@ class Flow:
     states: Mapping[str, State]
     file: str
     line: int = 1
+    readers: str | None = None
+
+    def readers_of(self, state: State) -> str | None:
+        """Who the state is written for: its own `readers:`, else the flow's."""
+        return state.readers or self.readers
 
 
 def _line(raw: Any, default: int) -> int:
@@ -199,6 +209,15 @@ class _Parser:
             if isinstance(value, (Mapping,)):
                 self.bad(line, f"slot {key!r}: a value must be text, a number, a list or null")
         return dict(raw)
+
+    def readers(self, raw: Any, line: int) -> str | None:
+        if raw is None:
+            return None
+        if raw not in READERS:
+            self.bad(line, f"'readers:' must be one of {list(READERS)} (a flow or state written "
+                     f"for parents and teachers), not {raw!r}")
+            return None
+        return str(raw)
 
     def audience(self, raw: Any, line: int) -> str | None:
         if raw is None:
@@ -427,7 +446,8 @@ class _Parser:
             go=raw.get("go"), call=raw.get("call"), flow=raw.get("flow"), at=raw.get("at"),
             end=end is True, go_line=kl("go"),
             audience=self.audience(raw.get("audience"), kl("audience")),
-            sources=self.sources(raw.get("sources"), kl("sources")))
+            sources=self.sources(raw.get("sources"), kl("sources")),
+            readers=self.readers(raw.get("readers"), kl("readers")))
 
 
 def parse_flow(raw: Any, file: str, expected_id: str, problems: list[Problem]) -> Flow | None:
@@ -436,7 +456,7 @@ def parse_flow(raw: Any, file: str, expected_id: str, problems: list[Problem]) -
     if not isinstance(raw, Mapping):
         p.bad(1, "a flow file must be a mapping with id, title, start and states")
         return None
-    unknown = set(raw) - {"id", "title", "start", "states", "description"}
+    unknown = set(raw) - {"id", "title", "start", "states", "description", "readers"}
     if unknown:
         p.bad(_line(raw, 1), f"unknown top-level key(s) {sorted(unknown)}")
     for key in ("id", "title", "start", "states"):
@@ -460,7 +480,8 @@ def parse_flow(raw: Any, file: str, expected_id: str, problems: list[Problem]) -
     start = raw.get("start")
     if start not in states:
         p.bad(_key_line(raw, "start", 1), f"start state '{start}' is not defined in this flow")
-    flow = Flow(expected_id, str(raw.get("title", "")), str(start), states, file, _line(raw, 1))
+    flow = Flow(expected_id, str(raw.get("title", "")), str(start), states, file, _line(raw, 1),
+                p.readers(raw.get("readers"), _key_line(raw, "readers", 1)))
     _check_targets(flow, p)
     return flow
 

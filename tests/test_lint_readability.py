@@ -132,3 +132,27 @@ def test_a_message_too_long_for_a_phone_is_a_warning(content_copy: Path):
     found = warnings_about(content_copy, "characters at once")
     assert any("state 'young_no'" in w and "in 'en' (more than 1000)" in w for w in found), found
     assert not any("state 'young_no'" in w for w in warnings_about(ROOT, "characters at once"))
+
+
+def test_the_guardians_flow_is_written_for_grown_ups_so_its_kanji_are_not_flagged(content_copy: Path):
+    assert not [w for w in warnings_about(ROOT, "kanji beyond primary school") if "'guardians." in w]
+    edit(content_copy / "flows" / "guardians.yaml", "readers: guardian\n", "")
+    found = [w for w in warnings_about(content_copy, "kanji beyond primary school") if "'guardians." in w]
+    assert any("'guardians.never.part2'" in w and "証拠" in w for w in found), found
+
+
+def test_a_guardian_text_is_still_covered_by_the_age_proof(content_copy: Path):
+    flow = content_copy / "flows" / "guardians.yaml"
+    edit(flow, "  rules:\n", "  rules:\n    audience: adult\n")
+    errors = [str(p) for p in lint(content_copy) if is_error(p)]
+    assert any(e.startswith("flows/guardians.yaml:") and "can be shown when age is" in e
+               and "guardians.rules.text" in e for e in errors), errors
+
+
+def test_readers_takes_only_guardian(content_copy: Path):
+    flow = content_copy / "flows" / "guardians.yaml"
+    edit(flow, "readers: guardian\n", "readers: parents\n")
+    line = next(n for n, text in enumerate(flow.read_text(encoding="utf-8").splitlines(), 1)
+                if text.startswith("readers:"))
+    errors = [str(p) for p in lint(content_copy) if is_error(p)]
+    assert any(e.startswith(f"flows/guardians.yaml:{line}:") and "'readers:'" in e for e in errors), errors
