@@ -117,7 +117,7 @@ def clock_for(settings: Settings):
     return lambda: fixed
 
 
-async def _chat(settings: Settings, user: str) -> None:
+async def _chat(settings: Settings, user: str, *, lang_chosen: bool = False) -> None:
     from ._engine import Dialogue
     from .channels.terminal import TerminalChat
 
@@ -126,7 +126,8 @@ async def _chat(settings: Settings, user: str) -> None:
     expiry = asyncio.create_task(store.run_expiry(timedelta(hours=1)))
     try:
         dialogue = Dialogue(content, store, clock=clock_for(settings), default_lang=settings.lang)
-        chat = TerminalChat(dialogue, store.pseudonym("terminal", user), lang=settings.lang)
+        chat = TerminalChat(dialogue, store.pseudonym("terminal", user), lang=settings.lang,
+                            lang_chosen=lang_chosen)
         if settings.reload:
             from ._reload import watch_content
 
@@ -220,7 +221,9 @@ def _run(args: argparse.Namespace) -> int:
         if not settings.token:
             print("TELEGRAM_BOT_TOKEN is not set: opening the terminal chat.", file=sys.stderr)
     if command == "chat":
-        asyncio.run(_chat(settings, getattr(args, "user", "local")))
+        # --lang given: it wins over the language of a conversation already stored.
+        asyncio.run(_chat(settings, getattr(args, "user", "local"),
+                          lang_chosen=getattr(args, "lang", None) is not None))
         return 0
     if command == "telegram":
         _telegram(settings)

@@ -167,7 +167,9 @@ class Dialogue:
         if record is None:
             return Conversation(MENU_FLOW, menu.start, self._lang(event.lang_hint)), None
         conv = Conversation.from_record(record)
-        if conv.lang not in self.content.locales.values:
+        if event.lang_chosen and event.lang_hint:
+            conv.lang = self._lang(event.lang_hint)  # the person's own choice beats the stored one
+        elif conv.lang not in self.content.locales.values:
             conv.lang = self.default_lang
         flows = self.content.flows
         stack_ok = all(f in flows and s in flows[f].states for f, s, _ in conv.stack)

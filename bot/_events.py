@@ -73,6 +73,10 @@ class Event:
     arg: str | None = None
     message_id: int | None = None
     lang_hint: str | None = None
+    # True when the person chose `lang_hint` themselves (`kakekomi chat --lang en`): it then
+    # replaces the stored conversation's language. A mere hint (Telegram's language_code)
+    # only sets the language of a new conversation.
+    lang_chosen: bool = False
 
     def __post_init__(self) -> None:
         # The one place text enters the engine: every channel's events pass here.

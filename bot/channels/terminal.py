@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from dataclasses import replace
 from typing import TextIO
 
 from .._engine import Dialogue
@@ -21,10 +22,13 @@ class TerminalChat:
     """Reads lines from `inp`, writes replies to `out`."""
 
     def __init__(self, dialogue: Dialogue, key: str, *, lang: str, inp: TextIO = sys.stdin,
-                 out: TextIO = sys.stdout):
+                 out: TextIO = sys.stdout, lang_chosen: bool = False):
+        """``lang_chosen``: the person asked for ``lang`` (``--lang``); it then replaces the
+        language of the conversation they continue, not only that of a new one."""
         self.dialogue = dialogue
         self.key = key
         self.lang = lang
+        self.lang_chosen = lang_chosen
         self.inp = inp
         self.out = out
         self.buttons: list[Button] = []
@@ -78,8 +82,10 @@ class TerminalChat:
 
     async def run(self, first: Event | None = None) -> None:
         self._tolerate_bad_bytes()
-        await self.dialogue.handle(self.key, first or Event.command("resume", lang_hint=self.lang),
-                                   self._send)
+        if first is None:
+            first = replace(Event.command("resume", lang_hint=self.lang),
+                            lang_chosen=self.lang_chosen)
+        await self.dialogue.handle(self.key, first, self._send)
         loop = asyncio.get_running_loop()
         while True:
             if self.inp.isatty():
