@@ -235,9 +235,11 @@ class ScriptedPerson:
 
     async def _run(self, deadline: float) -> None:
         user, stub = self.user, self.stub
-        act = lambda: stub.send_command(user, "start")  # noqa: E731
-        act()
-        await self._until_reply(0, act)
+        stub.send_command(user, "start")
+        # Asked again with /help, not /start: when the first reply is only slow (a busy
+        # machine), a second /start would open a new menu after the person had already
+        # moved on from the first; /help shows the same screen with the same step.
+        await self._until_reply(0, lambda: stub.send_command(user, "help"))
         while time.monotonic() < deadline:
             buttons, text = self.screen()
             move = self.policy.next(buttons, text)
@@ -293,14 +295,14 @@ class BotProcess:
         self.proc.send_signal(signal.SIGKILL)
         await self._wait()
 
-    async def stop(self, timeout: float = 15.0) -> int:
+    async def stop(self, timeout: float = 60.0) -> int:
         """SIGTERM and wait: the bot drains, flushes and closes its store."""
         assert self.proc is not None
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
         return await self._wait(timeout)
 
-    async def _wait(self, timeout: float = 10.0) -> int:
+    async def _wait(self, timeout: float = 60.0) -> int:  # a hang guard: then SIGKILL
         assert self.proc is not None
         deadline = time.monotonic() + timeout
         while self.proc.poll() is None:
