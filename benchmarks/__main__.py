@@ -1,4 +1,4 @@
-"""``python -m benchmarks [--quick] [--profile] [--only engine,telegram,cold,crisis]``
+"""``python -m benchmarks [--quick] [--profile] [--only engine,telegram,cold,crisis,text,surge]``
 
 Runs every scenario in its own subprocess (so peak memory belongs to one scenario),
 prints the tables and the targets, and writes them to benchmarks/RESULTS.md.
@@ -73,6 +73,13 @@ def run_all(mode: str, only: set[str], profile_dir: Path | None) -> dict[str, An
     if "crisis" in only:
         log("crisis net: detection latency over a message mix…")
         out["crisis"] = scenario("crisis", "--n", "20000" if mode == "full" else "4000")
+    if "text" in only:
+        log("hostile text: long digit runs, huge lines, surrogates…")
+        out["text"] = scenario("text", "--repeat", "20" if mode == "full" else "5")
+    if "surge" in only:
+        people = 2000 if mode == "full" else 300
+        log(f"surge: {people:,} people at once through the stand-in…")
+        out["surge"] = scenario("surge", "--n", str(people), timeout=1800)
     if "engine" in only:
         rows = []
         for n, steps in ENGINE_RUNS[mode]:
@@ -182,6 +189,19 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
         p99 = results["crisis"]["4000"]["p99_ms"]
         checks.append(("crisis detection < 1 ms at p99 on 4,000-character messages",
                        f"{p99:.3f} ms", p99 < 1))
+    if "text" in results:
+        worst = max(results["text"]["cases"].items(), key=lambda kv: kv[1]["median_ms"])
+        checks.append(("any hostile text (4,096 digits, 100,000 characters, …) < 50 ms, "
+                       "median", f"{worst[1]['median_ms']:.1f} ms ({worst[0]})",
+                       worst[1]["median_ms"] < 50))
+        wait = results["text"]["flood_other_start_ms"]
+        checks.append((f"a /start behind {results['text']['flood']} messages of 4,096 digits "
+                       "< 500 ms", f"{wait:.0f} ms", wait < 500))
+    if "surge" in results:
+        r = results["surge"]
+        checks.append((f"{r['people']:,} people at once: every press answered within "
+                       "Telegram's 15 s", f"{r['late_press_answers']} late",
+                       r["late_press_answers"] == 0))
     if (1000, False) in engine:
         rate = engine[(1000, False)]["steps_per_s"]
         checks.append(("≥ 1,000 steps/s at 1,000 conversations (engine + SqliteStore)",
@@ -238,6 +258,35 @@ def render(results: dict[str, Any]) -> str:
             row = c[kind]
             parts.append(f"| {kind} | {row['n']:,} | {row['median_ms']:.3f} | "
                          f"{row['p99_ms']:.3f} | {row['max_ms']:.3f} |")
+    if "text" in results:
+        r = results["text"]
+        parts += [
+            "",
+            "## Hostile text (one message, over SqliteStore)",
+            "",
+            f"`python -m benchmarks.text`: each text sent {r['repeat']} times by fresh people "
+            "at the menu and at a date question; time of `Dialogue.handle`. Then "
+            f"{r['flood']} people send 4,096 digits at the same moment as one more person "
+            f"sends /start: that person waited **{r['flood_other_start_ms']:.0f} ms** "
+            "(before issue 15's fix: 17 s through Telegram).",
+            "",
+            "| text @ where | median ms | p99 ms | max ms |",
+            "|---|---:|---:|---:|",
+        ]
+        for name, row in r["cases"].items():
+            parts.append(f"| {name} | {row['median_ms']:.2f} | {row['p99_ms']:.2f} | "
+                         f"{row['max_ms']:.2f} |")
+    if "surge" in results:
+        r = results["surge"]
+        parts += [
+            "",
+            "## A surge through the real Application (the loopback stand-in)",
+            "",
+            f"`python -m benchmarks.surge`: {r['people']:,} people each send /start, /lang, "
+            f"/help at once (all answered in {r['bursts_s']:.1f} s), then all press a button "
+            f"at once (all answered in {r['presses_s']:.1f} s); press answers later than "
+            f"Telegram's 15 s: {r['late_press_answers']}. Peak RSS {r['maxrss_mib']:.0f} MiB.",
+        ]
     if "engine" in results:
         parts += [
             "",
@@ -281,8 +330,8 @@ def render(results: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small runs (about a minute)")
-    parser.add_argument("--only", default="cold,crisis,engine,telegram",
-                        help="comma-separated: cold, crisis, engine, telegram")
+    parser.add_argument("--only", default="cold,crisis,text,engine,telegram,surge",
+                        help="comma-separated: cold, crisis, text, engine, telegram, surge")
     parser.add_argument("--profile", action="store_true",
                         help="also cProfile the engine and the kakekomi bot (printed)")
     parser.add_argument("--no-write", action="store_true", help="don't write RESULTS.md")

@@ -52,3 +52,18 @@ def test_report_marks_a_missed_target():
     text = render({"mode": "quick", "engine": engine})
     assert "| p99 < 5 ms per step, durable commits (1 conversation) | 7.50 ms | **no** |" in text
     assert [ok for *_, ok in targets({"engine": engine})] == [False]
+
+
+def test_hostile_text_scenario_times_every_kind_and_the_flood():
+    row = scenario("text", "--repeat", "1", "--flood", "2")
+    assert len(row["cases"]) >= 10 and all(c["median_ms"] > 0 for c in row["cases"].values())
+    assert row["flood"] == 2 and row["flood_other_start_ms"] > 0
+    text = render({"mode": "quick", **{"text": row}})
+    assert "## Hostile text" in text and "4,096 digits @ date" in text
+
+
+def test_surge_scenario_answers_everyone_and_counts_late_presses():
+    row = scenario("surge", "--n", "3")
+    assert row["people"] == 3 and row["presses_s"] > 0 and row["bursts_s"] > 0
+    assert "every press answered within Telegram's 15 s" in render({"mode": "quick",
+                                                                    "surge": row})
