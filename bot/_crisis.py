@@ -21,6 +21,9 @@ folded kana and width, ``…`` for "then, within 10 characters"), plus:
     concepts too, up to three levels deep).
 ``……``
     the part before, then the part after within 30 characters on the same sentence.
+``………``
+    the part before, then the part after within 60 characters, across sentence ends
+    (``あげた。もう使わないから``: an act, then its reason in the next sentence).
 ``!xyz`` (at the end of a phrase)
     the text must not go on with ``x``, ``y`` or ``z``: ``した!い`` is "did", not "want to".
 ``$`` (at the end of a phrase)
@@ -60,9 +63,10 @@ MAX_GAPS = 3  # "…" per rule: each adds a bounded scan, never a nested one
 GROUP_HEADS = 12  # a leading concept with more first letters than this is not split up
 _GAP = r"[^。!?\n]{0,10}?"
 _LONG_GAP = r"[^。!?\n]{0,30}?"
+_ACROSS = r"[^\n]{0,60}?"  # "………": a short way on, over a sentence end
 # "$": the message ends, or punctuation, a space before non-Latin text (a new
-# sentence in Japanese), or the Japanese laugh "w".
-_END = "(?=$|[。.!?…、,ー〜~笑泣]| [^a-z0-9]|w(?![a-z]))"
+# sentence in Japanese), the Japanese laugh "w", or an emoji.
+_END = "(?=$|[。.!?…、,ー〜~笑泣\u2600-\u27bf\U0001f300-\U0001faff]| [^a-z0-9]|w(?![a-z]))"
 _SEP = r"[ \-_]+"  # between two Latin words of a rule
 _WORD = "0-9a-z\u00c0-\u024f"
 _FIRST = f"(?<![{_WORD}].)"  # after the first letter of a Latin word: no letter before it
@@ -83,6 +87,7 @@ _JP = "\u3041-\u30ff\u3400-\u9fff\uf900-\ufaff々〆"
 # then skips quickly to where it can match.)
 _FILL = re.compile(f"[ ー〜~・.ぁぃぅぇぉァィゥェォ](?<=[{_JP}].)[ ー〜~・.ぁぃぅぇぉァィゥェォ]{{0,2}}(?=[{_JP}])")
 _KATA_RUN = re.compile("[ァ-ヶ]+")
+_TRAILING_FILL = re.compile("(?<=[ァ-ヶ])[ー〜~]+(?=$|[\ue000{!$ ])")
 _KANA = str.maketrans({chr(c): chr(c - 0x60) for c in range(0x30A1, 0x30F7)})
 
 
@@ -92,10 +97,20 @@ def _hiragana(m: re.Match[str]) -> str:
     return (_MARK if glued else "") + m.group().translate(_KANA)
 
 
+# Letters written as digits or signs inside a Latin word (su1c1de, d!e, k1ll): read as letters.
+_LEET = re.compile("[01345!@$](?<=[a-z].)(?=[a-z])")
+_LEET_MAP = str.maketrans("01345!@$", "oieasias")
+
+
+def _letter(m: re.Match[str]) -> str:
+    return m.group().translate(_LEET_MAP)
+
+
 def fold(norm: str) -> str:
     """Fold text already passed through ``prepare`` the way the crisis rules read it."""
+    norm = _LEET.sub(_letter, norm)
     if norm.isascii():
-        return norm  # the common English message: nothing to fold
+        return norm  # the common English message: no kana to fold
     return _KATA_RUN.sub(_hiragana, _FILL.sub("", norm))
 
 
@@ -128,7 +143,11 @@ def _fold_rule(pattern: str) -> str:
     # NFKC turns "…" into "...": keep it as one mark through the folding.
     text = unicodedata.normalize("NFKC", _DROP.sub("", pattern).replace("…", "\ue000")).casefold()
     text = " ".join(_QUOTES.sub("'", text).split())
-    return fold(text).replace("\ue000", "…")
+    # A stretch mark that ends a katakana word of a rule (カッター) is dropped from messages
+    # when more Japanese follows (カッターで → かったで): drop it from the rule too
+    # (but not from hiragana speech such as 死にてー).
+    text = fold(_TRAILING_FILL.sub("", text))
+    return text.replace("\ue000", "…")
 
 
 def _is_word(ch: str) -> bool:
@@ -156,9 +175,9 @@ def _tokens(pattern: str) -> list[tuple[str, str]]:
         if ch == "}":
             raise PatternError("'}' without '{'")
         if ch == "…":
-            long = text.startswith("……", i)
-            out.append(("gap", "……" if long else "…"))
-            i += 2 if long else 1
+            n = 3 if text.startswith("………", i) else 2 if text.startswith("……", i) else 1
+            out.append(("gap", "…" * n))
+            i += n
             continue
         if ch == "!":
             j = i + 1
@@ -266,7 +285,7 @@ class _Compiler:
             if kind == "ref":
                 out.append(self.concept_group(value, depth + 1))
             elif kind == "gap":
-                out.append(_GAP if value == "…" else _LONG_GAP)
+                out.append({"…": _GAP, "……": _LONG_GAP}.get(value, _ACROSS))
             elif kind == "not":
                 out.append(f"(?![{re.escape(fold(value))}])")
             elif kind == "end":
@@ -441,6 +460,12 @@ class CrisisDetector:
         source = _trie(items, leaves)
         self._leaves: list[_Leaf | None] = [None, *leaves]  # group 1 is leaves[0]
         self._any = re.compile(source)
+        # The acts already done, on their own: a plan that starts at the same letter
+        # ("薬ためてた…") must not hide the act ("…全部飲んじゃった") in the combined search.
+        urgent_leaves: list[_Leaf] = []
+        urgent_items = [item for item in items if item[1].urgent]
+        self._urgent = re.compile(_trie(urgent_items, urgent_leaves)) if urgent_items else None
+        self._urgent_leaves: list[_Leaf | None] = [None, *urgent_leaves]
         self._hide = re.compile(_trie(excl)) if excl else None
         self.size = len(items)
 
@@ -486,8 +511,14 @@ class CrisisDetector:
             if leaf.urgent:
                 return CrisisMatch(leaf.category, True, leaf.lang, leaf.rule)
             first = first or leaf
+            break
         if first is None:
             return None
+        # Something fired: is an act already done hidden under (or after) it?
+        if self._urgent is not None and (m := self._urgent.search(norm)) is not None:
+            leaf = self._urgent_leaves[m.lastindex or 0]
+            if leaf is not None:
+                return CrisisMatch(leaf.category, True, leaf.lang, leaf.rule)
         return CrisisMatch(first.category, False, first.lang, first.rule)
 
     def fires(self, text: str) -> bool:
