@@ -196,3 +196,17 @@ def test_from_slot_rejects(value: str) -> None:
 def test_when_must_be_aware() -> None:
     with pytest.raises(ValueError):
         When(datetime(2026, 11, 24, 23, 10), True)
+
+
+@pytest.mark.parametrize("text", [
+    "፩時", "፩/፪", "²時", "①時", "٣:٠٠", "𝟐𝟑:𝟏𝟎", "1" * 101, "1" * 4096, "9" * 5000,
+    "ﷺ" * 100, "㍻" * 100, "\ud800時", "1\x00時", "一" * 99 + "年",
+])
+def test_odd_digits_and_long_input_never_raise(text: str) -> None:
+    when = parse_when_ex(text, NOW)
+    assert when is None or when.at.tzinfo is not None
+
+
+def test_long_input_is_refused_outright() -> None:
+    assert parse_when("1" * 4096, NOW) is None
+    assert parse_when("23:10" + " " * 200, NOW) is None
