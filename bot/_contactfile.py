@@ -29,7 +29,7 @@ from ._contacts import (
     Window,
 )
 
-__all__ = ["read_directory_file"]
+__all__ = ["directory_problems", "read_directory_file"]
 
 LANGS = ("ja", "en")
 _CONTACT_KEYS = {
@@ -274,16 +274,64 @@ def _contact(r: _Reader, node: yaml.Node, regions: dict[str, Region]) -> Contact
     )
 
 
-def read_directory_file(path: Path) -> tuple[dict[str, tuple[Region, int]], list[Contact]]:
-    """Regions (with the line that declares them) and contacts of one file."""
+def read_directory_file(
+    path: Path, problems: list[DirectoryError] | None = None
+) -> tuple[dict[str, tuple[Region, int]], list[Contact]]:
+    """Regions (with the line that declares them) and contacts of one file.
+
+    Without ``problems`` the first mistake raises :class:`DirectoryError`. With a list,
+    each broken region or contact is noted there and left out, so one pass over a file
+    names every broken entry (for ``kakekomi lint``).
+    """
     r = _Reader(path)
-    top = r.mapping(_compose(path), "the file", {"regions", "contacts"}, ("regions", "contacts"))
+
+    def noted(read, *args):  # type: ignore[no-untyped-def]
+        if problems is None:
+            return read(*args)
+        try:
+            return read(*args)
+        except DirectoryError as exc:
+            problems.append(exc)
+            return None
+
+    def top_level():  # type: ignore[no-untyped-def]
+        return r.mapping(_compose(path), "the file", {"regions", "contacts"},
+                         ("regions", "contacts"))
+
+    top = noted(top_level)
+    if top is None:
+        return {}, []
     regions: dict[str, Region] = {}
     lines: dict[str, int] = {}
-    for code, node in r.mapping(top["regions"], "regions").items():
-        regions[code] = _region(r, code, node)
-        lines[code] = node.start_mark.line + 1
+    for code, node in (noted(r.mapping, top["regions"], "regions") or {}).items():
+        region = noted(_region, r, code, node)
+        if region is not None:
+            regions[code] = region
+            lines[code] = node.start_mark.line + 1
     if not regions:
-        r.fail(top["regions"], "declare at least one region")
-    contacts = [_contact(r, item, regions) for item in r.seq(top["contacts"], "contacts")]
+        noted(r.fail, top["regions"], "declare at least one region")
+        return {}, []
+    contacts = [c for item in noted(r.seq, top["contacts"], "contacts") or []
+                if (c := noted(_contact, r, item, regions)) is not None]
     return {code: (regions[code], lines[code]) for code in regions}, contacts
+
+
+def directory_problems(paths: list[Path]) -> list[DirectoryError]:
+    """Every problem in these directory files at once (``ContactDirectory.load`` stops at
+    the first): each broken entry of each file, then ids and regions clashing across files."""
+    problems: list[DirectoryError] = []
+    regions: dict[str, Region] = {}
+    seen: dict[str, Contact] = {}
+    for path in paths:
+        file_regions, contacts = read_directory_file(Path(path), problems)
+        for code, (region, line) in file_regions.items():
+            if regions.setdefault(code, region) != region:
+                problems.append(DirectoryError(path, line,
+                                               f"region {code!r} is declared differently"))
+        for c in contacts:
+            first = seen.setdefault(c.id, c)
+            if first is not c:
+                problems.append(DirectoryError(
+                    c.file, c.line,
+                    f"duplicate contact id {c.id!r} (first at {first.file}:{first.line})"))
+    return problems

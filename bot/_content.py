@@ -70,6 +70,15 @@ def _load_blocks(path: Path, root: Path, problems: list[Problem]) -> tuple[dict,
         return checklists, memo_fields, routes
     name = _display(path, root)
     data = load_yaml(path, name) or {}
+    if not isinstance(data, Mapping):
+        problems.append(Problem(name, 1, "blocks.yaml must be a mapping (checklists:, memo:, intents:)"))
+        return checklists, memo_fields, routes
+    for key, kind, wanted in (("checklists", Mapping, "a mapping of checklists"),
+                              ("memo", Mapping, "a mapping with 'fields:'"),
+                              ("intents", list, "a list of intent routes")):
+        if data.get(key) is not None and not isinstance(data[key], kind):
+            problems.append(Problem(name, data.line_of(key), f"'{key}:' must be {wanted}"))
+            return checklists, memo_fields, routes
     for cname, body in (data.get("checklists") or {}).items():
         line = data["checklists"].line_of(cname)
         if not isinstance(body, Mapping) or not isinstance(body.get("slot"), str) \
@@ -129,7 +138,9 @@ def load_content(root: Path | str = ".", *, with_directory: bool = True) -> Cont
         problems.append(Problem(str(flow_dir), 1, f"there must be a '{MENU_FLOW}' flow (flows/{MENU_FLOW}.yaml)"))
     _check_across(content, problems)
     if locales is not None:
-        _attach_safety(content, with_directory, problems)
+        _attach_safety(content, problems)
+    if with_directory:  # checked even when the texts are broken: lint names every problem
+        _attach_directory(content, problems)
     if problems:
         raise ContentError(problems)
     content.machines = {fid: FlowMachine(flow) for fid, flow in flows.items()}
@@ -226,8 +237,8 @@ def _check_across(content: Content, problems: list[Problem]) -> None:
                 problems.append(Problem(file, line, f"locale key '{key}' is missing in locales/"))
 
 
-def _attach_safety(content: Content, with_directory: bool, problems: list[Problem]) -> None:
-    """Crisis words, free-text intents and the contact directory (rules live in locales)."""
+def _attach_safety(content: Content, problems: list[Problem]) -> None:
+    """Crisis words and free-text intents (their rules live in locales)."""
     from ._crisis import CrisisDetector
     from ._intents import IntentDetector
 
@@ -244,16 +255,44 @@ def _attach_safety(content: Content, with_directory: bool, problems: list[Proble
             line = item.line_of(exc.index)
         problems.append(Problem(file, line, f"{exc.key}: {exc.message}"))
     except PatternError as exc:
-        problems.append(Problem("locales", 1, f"crisis rules: {exc}"))
+        problems.extend(_pattern_problems(content, "crisis.", f"crisis rules: {exc}"))
     try:
         content.intents = IntentDetector.from_locale_values(values)
     except PatternError as exc:
-        problems.append(Problem("locales", 1, f"intents: {exc}"))
-    if with_directory:
-        from ._contacts import ContactDirectory, DirectoryError
+        problems.extend(_pattern_problems(content, "intents.", f"intents: {exc}"))
 
-        paths = sorted((content.root / "contacts").glob("*.yaml"))
-        try:
-            content.directory = ContactDirectory.load(paths)
-        except DirectoryError as exc:
-            problems.append(Problem("contacts", 1, str(exc)))
+
+def _pattern_problems(content: Content, prefix: str, fallback: str) -> list[Problem]:
+    """Each keyword under ``prefix`` that cannot be compiled, at its own file and line."""
+    from ._textmatch import PatternError, pattern_atoms
+
+    found = []
+    for lang, table in content.locales.values.items():
+        for key, value in table.items():
+            if not key.startswith(prefix) or not isinstance(value, list):
+                continue
+            for index, item in enumerate(value):
+                try:
+                    pattern_atoms(str(item))
+                except PatternError as exc:
+                    file, line = content.locales.where.get((lang, key), ("locales", 1))
+                    line = value.line_of(index) if hasattr(value, "line_of") else line
+                    found.append(Problem(file, line, f"{key}: {exc}"))
+    return found or [Problem("locales", 1, fallback)]
+
+
+def _attach_directory(content: Content, problems: list[Problem]) -> None:
+    """The contact directory: contacts/*.yaml."""
+    from ._contacts import ContactDirectory, DirectoryError
+
+    paths = sorted((content.root / "contacts").glob("*.yaml"))
+    try:
+        content.directory = ContactDirectory.load(paths)
+    except DirectoryError as exc:
+        # The load stops at the first mistake; read again to name every one, each once.
+        from ._contactfile import directory_problems
+
+        found = {(e.file, e.line, e.problem) for e in directory_problems(paths)}
+        found.add((exc.file, exc.line, exc.problem))
+        problems.extend(Problem(_display(Path(file), content.root), line, message)
+                        for file, line, message in sorted(found))

@@ -57,9 +57,22 @@ def lint(root: Path) -> list[Problem]:
         content = load_content(root)
     except ContentError as exc:
         return exc.problems
-    found = [*_locale_texts(content), *_buttons(content), *_subflow_ends(content),
-             *_contacts(content), *_audiences(content)]
+    except Exception as exc:  # noqa: BLE001 - a check kakekomi lacks: still a report, no traceback
+        return [_crashed("loading the content", root, exc)]
+    found: list[Problem] = []
+    for check in (_locale_texts, _buttons, _subflow_ends, _contacts, _audiences):
+        try:
+            found.extend(check(content))
+        except Exception as exc:  # noqa: BLE001 - the other checks still run
+            found.append(_crashed(check.__name__.strip("_").replace("_", " "), root, exc))
     return sorted(found, key=lambda p: (not is_error(p), p.file, p.line, p.message))
+
+
+def _crashed(what: str, root: Path, exc: Exception) -> Problem:
+    """A content shape no check foresaw made a check fail: say so as one problem (exit 1)."""
+    return Problem(str(root), 1, f"lint could not finish {what} ({type(exc).__name__}): some "
+                   "content has a shape kakekomi does not expect; please report this with "
+                   "the file you changed last")
 
 
 def run_lint(root: Path, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:

@@ -1,0 +1,107 @@
+"""`kakekomi lint` on deliberately broken copies of the content: every problem of every file
+at once, each as one `file:line: message` (the place named once), exit 1, never a traceback.
+
+(A malformed crisis keyword is covered by tests/test_crisis.py::
+test_a_broken_rule_is_reported_by_lint_with_file_and_line.)
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+from pathlib import Path
+
+from bot._lint import run_lint
+from tests.helpers import ROOT
+
+LOCATION = re.compile(r"^([\w./-]+\.yaml):(\d+): ")
+
+
+def copy_content(target: Path) -> Path:
+    for name in ("flows", "locales", "contacts"):
+        shutil.copytree(ROOT / name, target / name)
+    return target
+
+
+def break_line(path: Path, old: str, new: str, nth: int = 1) -> int:
+    """Replace the `nth` line equal to `old` (stripped) by `new`; return its line number."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    found = [i for i, line in enumerate(lines) if line.strip() == old]
+    index = found[nth - 1]
+    lines[index] = lines[index].replace(old, new)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return index + 1
+
+
+def lint(root: Path) -> tuple[int, list[str], str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = run_lint(root, out, err)
+    text = out.getvalue() + err.getvalue()
+    assert "Traceback" not in text
+    errors = [line for line in out.getvalue().splitlines() if ": warning: " not in line]
+    return code, errors, text
+
+
+def test_every_broken_contact_in_every_file_is_reported_once(tmp_path):
+    root = copy_content(tmp_path)
+    kind = break_line(root / "contacts/japan.yaml", "kind: phone", "kind: pigeon", nth=2)
+    checked = break_line(root / "contacts/japan.yaml", "checked: 2026-11", "checked: soon", nth=3)
+    url = break_line(root / "contacts/abroad.yaml", "url: https://988lifeline.org/",
+                     "url: 988lifeline.org")
+
+    code, errors, _ = lint(root)
+
+    assert code == 1
+    expected = {f"contacts/japan.yaml:{kind}:", f"contacts/japan.yaml:{checked}:",
+                f"contacts/abroad.yaml:{url}:"}
+    for start in expected:
+        assert [line for line in errors if line.startswith(start)], (start, errors)
+    for line in errors:  # the place is named once, at the start
+        assert line.count(".yaml:") == 1 or "first at" in line, line
+        assert LOCATION.match(line), line
+
+
+def test_problems_of_all_kinds_come_together(tmp_path):
+    root = copy_content(tmp_path)
+    engine_en = root / "locales/en/engine.yaml"
+    engine_en.write_text(re.sub(r"(?m)^  help: How to use\n", "",
+                                engine_en.read_text(encoding="utf-8")).replace(
+        "  help: |-", "  helpp: |-", 1), encoding="utf-8")
+    kind = break_line(root / "contacts/japan.yaml", "kind: phone", "kind: pigeon")
+    (root / "flows/blocks.yaml").write_text("checklists: 5\n", encoding="utf-8")
+
+    code, errors, text = lint(root)
+
+    assert code == 1
+    assert any(line.startswith("locales/ja/engine.yaml:") and "'engine.help' has no 'en' text"
+               in line for line in errors), errors
+    assert any(line.startswith(f"contacts/japan.yaml:{kind}:") for line in errors), errors
+    assert any(line.startswith("flows/blocks.yaml:1:") and "checklists" in line
+               for line in errors), errors
+    assert re.search(r"\d+ problem\(s\)", text)
+
+
+def test_a_content_shape_no_check_expects_is_a_problem_not_a_crash(tmp_path):
+    root = copy_content(tmp_path)
+    (root / "flows/blocks.yaml").write_text("intents: {a: 1}\nmemo: 3\n", encoding="utf-8")
+    (root / "locales/en/zz.yaml").write_text("- just\n- a list\n", encoding="utf-8")
+    (root / "contacts/empty.yaml").write_text("", encoding="utf-8")
+
+    code, errors, _ = lint(root)
+
+    assert code == 1
+    assert any(line.startswith("flows/blocks.yaml:") for line in errors), errors
+    assert any(line.startswith("locales/en/zz.yaml:1:") for line in errors), errors
+    assert any(line.startswith("contacts/empty.yaml:1:") for line in errors), errors
+
+
+def test_a_malformed_intent_keyword_is_named_at_its_line(tmp_path):
+    root = copy_content(tmp_path)
+    line = break_line(root / "locales/en/safety.yaml", "- threatens", "- …")
+
+    code, errors, _ = lint(root)
+
+    assert code == 1
+    assert any(e.startswith(f"locales/en/safety.yaml:{line}: intents.threat.keywords:")
+               for e in errors), errors
