@@ -179,6 +179,10 @@ def _fail(exc: BaseException, args: argparse.Namespace | None) -> int:
         from storage import StorageError
     except ImportError:  # a broken install: still one line
         StorageError = ContentError  # noqa: N806
+    if isinstance(exc, ContentError) and not exc.problems:  # one mistake, in its own words
+        print(f"kakekomi: the content has a problem: {_one_line(str(exc))}; "
+              "run `kakekomi lint` to see them all", file=sys.stderr)
+        return 2
     if isinstance(exc, ContentError):
         first = f" (first: {exc.problems[0]})" if exc.problems else ""
         print(f"kakekomi: the content has {len(exc.problems)} problem(s){first}; "

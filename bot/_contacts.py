@@ -40,6 +40,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from ._errors import ContentError, Problem
+
 __all__ = [
     "AUDIENCES",
     "KINDS",
@@ -64,12 +66,13 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HORIZON_DAYS = 30  # how far ahead to look for the next opening
 
 
-class DirectoryError(ValueError):
+class DirectoryError(ContentError, ValueError):
     """A contact directory file is broken; the message starts with ``file:line:``."""
 
     def __init__(self, file: str | Path, line: int, message: str) -> None:
         self.file, self.line, self.problem = str(file), line, message
         super().__init__(f"{file}:{line}: {message}")
+        self.problems = [Problem(self.file, line, message)]
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,19 @@
-"""Errors by meaning: content problems (with file and line), and runtime errors."""
+"""Errors by meaning: content problems (with file and line), and runtime errors.
+
+One root, :class:`KakekomiError`, for everything the ``bot`` package raises on purpose::
+
+    KakekomiError
+    ├── ContentError            flows, locales, blocks, contacts: .problems (file, line, message)
+    │   ├── PatternError        a keyword pattern cannot be compiled (bot._textmatch)
+    │   │   └── RuleError       a crisis rule or concept, with its locale key (bot._crisis)
+    │   └── DirectoryError      a contact file, with its file and line (bot._contacts)
+    ├── StartupError            one line for the operator; exit 2
+    │   └── SettingsError       a setting that is not allowed (names the setting)
+    └── FlowMoveError           a flow asked for a move its machine does not have
+
+Storage has its own root, ``storage.StorageError`` (storage never imports ``bot``); a
+channel catches both: ``except (KakekomiError, StorageError)``. See docs/architecture.md.
+"""
 
 from __future__ import annotations
 
@@ -22,9 +37,17 @@ class Problem:
 
 
 class ContentError(KakekomiError):
-    """Flows, locales or blocks failed validation; carries every problem found."""
+    """Flows, locales, blocks or contacts failed validation; carries every problem found.
 
-    def __init__(self, problems: list[Problem]):
+    Given a text instead of problems (a subclass naming one mistake in its own words),
+    ``problems`` is empty until the loader places the mistake at a file and line.
+    """
+
+    def __init__(self, problems: list[Problem] | str):
+        if isinstance(problems, str):
+            self.problems: list[Problem] = []
+            super().__init__(problems)
+            return
         self.problems = sorted(problems, key=lambda p: (p.file, p.line, p.message))
         super().__init__("\n".join(str(p) for p in self.problems))
 

@@ -42,6 +42,8 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ._errors import ContentError
+
 __all__ = ["KeywordRules", "PatternError", "locale_list", "normalize", "prepare"]
 
 # Invisible characters people (or keyboards) put inside words: zero-width
@@ -70,7 +72,7 @@ def normalize(text: str) -> str:
     return prepare(text).translate(_KANA)
 
 
-class PatternError(ValueError):
+class PatternError(ContentError, ValueError):
     """A keyword pattern cannot be compiled (empty, or a misplaced ``…``)."""
 
 

@@ -105,3 +105,52 @@ def test_a_malformed_intent_keyword_is_named_at_its_line(tmp_path):
     assert code == 1
     assert any(e.startswith(f"locales/en/safety.yaml:{line}: intents.threat.keywords:")
                for e in errors), errors
+
+
+# ---- one error root per package, as docs/architecture.md draws it --------------------------
+
+
+def test_every_error_has_one_root_per_package_and_the_docs_name_them_all():
+    import inspect
+
+    import bot._contacts
+    import bot._crisis
+    import bot._errors
+    import bot._machines
+    import bot._textmatch
+    import storage
+    from bot._errors import ContentError, KakekomiError
+    from storage import StorageError
+
+    bot_errors = {obj for module in (bot._errors, bot._contacts, bot._crisis, bot._machines,
+                                     bot._textmatch)
+                  for _, obj in inspect.getmembers(module, inspect.isclass)
+                  if issubclass(obj, Exception) and obj.__module__.startswith("bot.")}
+    assert {e.__name__ for e in bot_errors} >= {"PatternError", "RuleError", "DirectoryError",
+                                                "ContentError", "SettingsError"}
+    assert all(issubclass(e, KakekomiError) for e in bot_errors), bot_errors
+    for name in ("PatternError", "RuleError", "DirectoryError"):
+        assert issubclass(next(e for e in bot_errors if e.__name__ == name), ContentError)
+    storage_errors = {obj for _, obj in inspect.getmembers(storage, inspect.isclass)
+                      if issubclass(obj, Exception)}
+    assert storage_errors and all(issubclass(e, StorageError) for e in storage_errors)
+    assert not any(issubclass(e, KakekomiError) for e in storage_errors)  # storage stands alone
+
+    docs = (ROOT / "docs/architecture.md").read_text(encoding="utf-8")
+    section = docs.split("## Errors", 1)[1].split("\n## ", 1)[0]
+    for error in bot_errors | storage_errors:
+        assert error.__name__ in section, error.__name__
+
+
+def test_a_contact_file_error_is_a_content_error_with_its_place(tmp_path):
+    from bot._contacts import ContactDirectory
+    from bot._errors import ContentError
+
+    path = tmp_path / "x.yaml"
+    path.write_text("regions: {}\ncontacts: []\n", encoding="utf-8")
+    try:
+        ContactDirectory.load([path])
+    except ContentError as exc:
+        assert [(p.file, p.line) for p in exc.problems] == [(str(path), 1)]
+    else:
+        raise AssertionError("an empty region list was accepted")
