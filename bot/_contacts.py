@@ -54,6 +54,7 @@ __all__ = [
     "Region",
     "Window",
     "audiences_for_age",
+    "pick_contacts",
     "render_contacts",
 ]
 
@@ -325,28 +326,26 @@ def _opening(st: ContactStatus, text: Text) -> str:
     return text("contacts.opens_on", weekday=weekday, time=time)
 
 
-def _hours_summary(c: Contact, text: Text) -> str:
-    assert not isinstance(c.hours, str)
-    sep = text("contacts.list_separator")
-    parts = []
-    for w in c.hours:
-        if w.days == frozenset(range(5)):
-            days = text("contacts.weekdays")
-        elif w.days == frozenset(range(7)):
-            days = text("contacts.daily")
-        else:
-            days = sep.join(text(f"contacts.weekday_short.{DAYS[d]}") for d in sorted(w.days))
-        parts.append(
-            f"{days} " + text("contacts.time_range", open=_clock(w.open), close=_clock(w.close))
-        )
-    if c.closed_on_holidays:
-        parts.append(text("contacts.holidays_closed"))
-    return text("contacts.hours", hours=sep.join(parts))
+# A phone screen holds about six contacts of two lines each (issue 14: one message stays
+# under ~700 characters in Japanese). The rest wait behind "more" (`part: more`).
+MAX_SHOWN = 6
+# Someone in crisis gets every crisis line at once: no second tap between them and help
+# (a list that mixes topics keeps the usual limit).
+TOPIC_LIMITS = {"crisis": 12}
+EMERGENCY_NUMBERS = frozenset({"110", "119"})
 
 
-def _item(st: ContactStatus, lang: str, text: Text) -> list[str]:
+def _first_sentence(note: str) -> str:
+    """The note's first sentence: its point (the rest is for the reading scripts)."""
+    for stop in ("。", ". "):
+        cut = note.find(stop)
+        if 0 < cut < len(note) - len(stop):
+            return note[: cut + 1]
+    return note
+
+
+def _status_words(st: ContactStatus, text: Text) -> str:
     c = st.contact
-    sep = text("contacts.list_separator")
     state: list[str] = []
     if c.kind == "chat":
         state.append(text("contacts.chat"))
@@ -364,46 +363,82 @@ def _item(st: ContactStatus, lang: str, text: Text) -> list[str]:
         state.append(_opening(st, text))
     else:
         state.append(text("contacts.no_next_opening"))
-    name = c.display_name(lang)
-    lines = [text("contacts.item", name=name, status=sep.join(state))]
-    for phone in c.phones:
-        details = (
-            []
-            if phone.free is None
-            else [text("contacts.free") if phone.free else text("contacts.paid_call")]
-        )
-        if phone.note:
-            details.append(phone.note.get(lang) or next(iter(phone.note.values())))
-        if details:
-            line = text("contacts.phone_detail", number=phone.number, detail=sep.join(details))
-        else:
-            line = text("contacts.phone", number=phone.number)
-        lines.append("  " + line)
-    if c.url:
-        lines.append("  " + c.url)
-    if c.kind == "online":
-        lines.append("  " + text("contacts.online_form_note"))
-    if not st.open_now and not st.unknown_hours and not isinstance(c.hours, str):
-        lines.append("  " + _hours_summary(c, text))
-    if c.note:
-        lines.append("  " + (c.note.get(lang) or next(iter(c.note.values()))))
     if c.status == "check" and not st.unknown_hours:
-        lines.append("  " + text("contacts.unconfirmed"))
+        state.append(text("contacts.unconfirmed"))
+    return text("contacts.list_separator").join(state)
+
+
+def _item(st: ContactStatus, lang: str, text: Text) -> list[str]:
+    """Two lines, three with a note: name and open-now; how to reach it; the note's point."""
+    c = st.contact
+    lines = [text("contacts.item", name=c.display_name(lang), status=_status_words(st, text))]
+    if c.phones:
+        phone = c.phones[0]
+        if phone.free:
+            reach = text("contacts.phone_detail", number=phone.number, detail=text("contacts.free"))
+        else:
+            reach = text("contacts.phone", number=phone.number)
+    else:
+        reach = c.url or ""
+    if reach:
+        lines.append("  " + reach)
+    if c.note:
+        lines.append("  " + _first_sentence(c.note.get(lang) or next(iter(c.note.values()))))
     return lines
 
 
-def render_contacts(statuses: Sequence[ContactStatus], lang: str, text: Text) -> str:
+def _pinned(st: ContactStatus, groups: Sequence[str]) -> bool:
+    """Never left for later: 110/119, and the child lines (for minors, not adults) when the
+    person may be under 18."""
+    c = st.contact
+    if any(phone.number in EMERGENCY_NUMBERS for phone in c.phones):
+        return True
+    return "minor" in groups and "minor" in c.audiences and "adult" not in c.audiences
+
+
+def pick_contacts(statuses: Sequence[ContactStatus], groups: Sequence[str] = (),
+                  limit: int = MAX_SHOWN) -> tuple[list[ContactStatus], list[ContactStatus]]:
+    """The contacts a list shows first (best first) and the rest.
+
+    110/119 and, for someone who may be under 18, the child lines are always shown; then
+    the best line for each of the person's groups (unknown age: a child line AND an adult
+    line); then the best of the rest, up to ``limit``."""
+    chosen: list[int] = [i for i, st in enumerate(statuses) if _pinned(st, groups)]
+    for group in groups:
+        best = next((i for i, st in enumerate(statuses) if group in st.contact.audiences), None)
+        if best is not None and best not in chosen:
+            chosen.append(best)
+    for i in range(len(statuses)):
+        if len(chosen) >= limit:
+            break
+        if i not in chosen:
+            chosen.append(i)
+    shown = [st for i, st in enumerate(statuses) if i in chosen]
+    return shown, [st for i, st in enumerate(statuses) if i not in chosen]
+
+
+def render_contacts(statuses: Sequence[ContactStatus], lang: str, text: Text,
+                    groups: Sequence[str] = (), part: str = "first",
+                    topics: Sequence[str] = ()) -> str:
     """Plain text for a phone screen: open now, then hours to check, then closed.
 
-    ``text(key, **placeholders)`` supplies every word (locale keys ``contacts.*``);
-    names, numbers, URLs and notes come from the directory.
+    At most ``MAX_SHOWN`` contacts (more for a topic in ``TOPIC_LIMITS``), two or three
+    short lines each; ``part="more"`` lists all the ones left out. ``text(key, **placeholders)`` supplies
+    every word (locale keys ``contacts.*``); names, numbers, URLs and notes come from the
+    directory.
     """
     if not statuses:
         return text("contacts.none")
+    limit = min((TOPIC_LIMITS.get(t, MAX_SHOWN) for t in topics), default=MAX_SHOWN)
+    shown, rest = pick_contacts(statuses, groups, limit)
+    if part == "more":
+        if not rest:
+            return text("contacts.no_more")
+        shown, rest = rest, []
     sections = [
-        ("contacts.open_now", [s for s in statuses if s.open_now]),
-        ("contacts.check_hours_title", [s for s in statuses if not s.open_now and s.unknown_hours]),
-        ("contacts.closed_now", [s for s in statuses if not s.open_now and not s.unknown_hours]),
+        ("contacts.open_now", [s for s in shown if s.open_now]),
+        ("contacts.check_hours_title", [s for s in shown if not s.open_now and s.unknown_hours]),
+        ("contacts.closed_now", [s for s in shown if not s.open_now and not s.unknown_hours]),
     ]
     blocks = []
     for title, items in sections:
@@ -412,4 +447,6 @@ def render_contacts(statuses: Sequence[ContactStatus], lang: str, text: Text) ->
             for st in items:
                 lines += _item(st, lang, text)
             blocks.append("\n".join(lines))
+    if rest:
+        blocks.append(text("contacts.more", count=len(rest)))
     return "\n\n".join(blocks)

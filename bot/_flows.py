@@ -18,6 +18,8 @@ ASK_TYPES = ("text", "datetime")
 BLOCK_KINDS = ("contacts", "checklist", "memo")
 CONTACT_TOPICS = ("extortion", "leak", "legal", "sexual_violence", "children", "crisis", "police")
 AUDIENCES = ("minor", "adult", "guardian")
+# A contact list shows the best few ("first"); "more" lists the ones it left out.
+CONTACT_PARTS = ("first", "more")
 STATE_KEYS = {"say", "show", "set", "add", "buttons", "ask", "branch", "go", "call", "flow", "at", "end",
               "audience", "sources", "readers"}
 SAY_KEYS = {"text", "if", "audience", "sources"}
@@ -71,6 +73,7 @@ class Block:
     audience: str | None = None
     when: Condition | None = None
     line: int = 0
+    part: str = "first"  # contacts: "first" (the best few) or "more" (the ones left out)
 
 
 @dataclass(frozen=True)
@@ -306,11 +309,16 @@ class _Parser:
             kind = kinds[0]
             value = item[kind]
             audience = None
+            part = "first"
             if kind == "contacts" and isinstance(value, Mapping):
                 audience = value.get("for")
+                part = value.get("part", "first")
                 value = value.get("topic")
-                if audience not in AUDIENCES:
+                if audience is not None and audience not in AUDIENCES:
                     self.bad(item_line, f"contacts 'for:' must be one of {list(AUDIENCES)}")
+                    continue
+                if part not in CONTACT_PARTS:
+                    self.bad(item_line, f"contacts 'part:' must be one of {list(CONTACT_PARTS)}")
                     continue
             if kind == "contacts" and value not in CONTACT_TOPICS:
                 self.bad(item_line, f"unknown contacts topic {value!r}; use one of {list(CONTACT_TOPICS)}")
@@ -321,7 +329,8 @@ class _Parser:
             if not isinstance(value, str):
                 self.bad(item_line, f"'{kind}:' needs a name")
                 continue
-            blocks.append(Block(kind, value, audience, self.cond(item.get("if"), item_line), item_line))
+            blocks.append(Block(kind, value, audience, self.cond(item.get("if"), item_line), item_line,
+                                str(part)))
         return tuple(blocks)
 
     def toggle(self, raw: Any, line: int) -> tuple[str, str] | None:

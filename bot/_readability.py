@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from functools import cache
+from itertools import product
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -151,6 +152,23 @@ def worst_texts(items: list[tuple[Any, int]], age: str) -> int:
     return total
 
 
+def _block_sets(blocks: list[Any], age: str) -> list[list[Any]]:
+    """The sets of contact blocks that can show together: blocks whose conditions read other
+    slots (contacts_now: one topic at a time) are taken value by value."""
+    slots = sorted(set().union(*(_slots(b.when) for b in blocks)))
+    if not slots or "@time" in slots or len(slots) > 3:
+        return [blocks]
+    choices = [[v for b in blocks for v in _candidates(b.when, slot)] for slot in slots]
+    sets: list[list[Any]] = []
+    for values in product(*choices):
+        filled = {"age": None if age == "unset" else age, **dict(zip(slots, values, strict=True))}
+        chosen = [b for b in blocks if b.when is None
+                  or b.when.holds(filled, datetime(2026, 11, 25, 12, 0))]
+        if chosen and chosen not in sets:
+            sets.append(chosen)
+    return sets or [blocks]
+
+
 def _contacts_length(content: Any, blocks: list[Any], age: str, lang: str) -> int:
     from ._contacts import audiences_for_age, merge_statuses, render_contacts
 
@@ -164,9 +182,12 @@ def _contacts_length(content: Any, blocks: list[Any], age: str, lang: str) -> in
 
     longest = 0
     for now in SAMPLE_MOMENTS:
-        merged = merge_statuses(directory.status(b.arg, group, now)
-                                for b in blocks for group in ((b.audience,) if b.audience else groups))
-        longest = max(longest, len(render_contacts(merged, lang, text)))
+        for together in _block_sets(blocks, age):
+            merged = merge_statuses(directory.status(b.arg, group, now) for b in together
+                                    for group in ((b.audience,) if b.audience else groups))
+            longest = max(longest, len(render_contacts(merged, lang, text, groups=groups,
+                                                       part=together[0].part,
+                                                       topics=[b.arg for b in together])))
     return longest
 
 

@@ -123,7 +123,9 @@ class Turn:
         merged = merge_statuses(
             self.content.directory.status(b.arg, group, self.now)
             for b in blocks for group in ((b.audience,) if b.audience else groups))
-        self.parts.append((f"contacts:{blocks[0].arg}", render_contacts(merged, self.conv.lang, self.t)))
+        self.parts.append((f"contacts:{blocks[0].arg}", render_contacts(
+            merged, self.conv.lang, self.t, groups=groups, part=blocks[0].part,
+            topics=[b.arg for b in blocks])))
         self.parts.extend((f"contacts:{b.arg}", "") for b in blocks[1:])
 
     def render_block(self, block: Block) -> None:

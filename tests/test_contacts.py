@@ -270,18 +270,57 @@ def test_unknown_topic_audience_or_region_is_an_error(
 
 
 def test_render_open_now_comes_before_closed(directory: ContactDirectory) -> None:
-    out = render_contacts(
-        directory.status("extortion", "adult", WED_NIGHT), "ja", locale_text("ja")
-    )
+    statuses = directory.status("police", "adult", WED_NIGHT)
+    out = render_contacts(statuses, "ja", locale_text("ja"), groups=("adult",))
     assert out.index("今つながる窓口") < out.index("今は時間外の窓口")
+    assert "・警察 110番（24時間）\n  電話 110\n" in out
     assert "明日 8:30から" in out  # #9110 on Thursday
-    assert "0120-279-338（無料）" in out and "https://279338.jp/yorisoi/" in out
-    assert "オンラインフォーム" in out and "その場で人と話す窓口ではありません" in out
     assert "<" not in out and ">" not in out
 
 
+def test_render_each_contact_in_two_or_three_short_lines(directory: ContactDirectory) -> None:
+    statuses = directory.status("extortion", "adult", WED_NIGHT)
+    out = render_contacts(statuses, "ja", locale_text("ja"), groups=("adult",))
+    # name and whether it is open; the number (free or not); the note's first sentence only
+    assert "・よりそいホットライン（24時間）\n  電話 0120-279-338（無料）\n  どんな悩みでも。\n" in out
+    assert "死にたい気持ち" not in out  # the rest of that note is for the reading scripts
+    assert max(len(line) for line in out.splitlines()) < 80
+    assert len(out) < 700
+
+
+def test_a_long_list_shows_six_and_says_how_many_more(directory: ContactDirectory) -> None:
+    from bot._contacts import MAX_SHOWN, pick_contacts
+
+    statuses = directory.status("leak", "adult", WED_NIGHT)
+    assert len(statuses) > MAX_SHOWN
+    shown, rest = pick_contacts(statuses, ("adult",))
+    assert len(shown) == MAX_SHOWN and len(rest) == len(statuses) - MAX_SHOWN
+    first = render_contacts(statuses, "ja", locale_text("ja"), groups=("adult",))
+    assert f"ほかに{len(rest)}か所あります" in first
+    more = render_contacts(statuses, "en", locale_text("en"), groups=("adult",), part="more")
+    assert all(st.contact.display_name("en") in more for st in rest)
+    assert not any(st.contact.display_name("en") in more for st in shown)
+
+
+def test_110_and_child_lines_are_never_left_for_later(directory: ContactDirectory) -> None:
+    from bot._contacts import audiences_for_age, merge_statuses, pick_contacts
+
+    for topic in ("extortion", "leak", "sexual_violence", "police"):
+        groups = audiences_for_age(None)  # age unknown: child AND adult lines
+        statuses = merge_statuses(directory.status(topic, g, SUN_2AM) for g in groups)
+        shown, _ = pick_contacts(statuses, groups)
+        ids = {st.contact.id for st in shown}
+        children = {st.contact.id for st in statuses
+                    if "minor" in st.contact.audiences and "adult" not in st.contact.audiences}
+        assert children <= ids, topic
+        assert any("adult" in st.contact.audiences for st in shown), topic
+        if any(st.contact.id == "police_110" for st in statuses):
+            assert "police_110" in ids, topic
+
+
 def test_render_for_minors_lists_child_lines(directory: ContactDirectory) -> None:
-    out = render_contacts(directory.status("crisis", "minor", SUN_2AM), "ja", locale_text("ja"))
+    out = render_contacts(directory.status("crisis", "minor", SUN_2AM), "ja", locale_text("ja"),
+                          groups=("minor",), topics=("crisis",))
     assert "24時間子供SOSダイヤル（24時間）" in out
     assert "0120-0-78310" in out
     assert "チャイルドライン（16:00から）" in out
@@ -289,17 +328,18 @@ def test_render_for_minors_lists_child_lines(directory: ContactDirectory) -> Non
 
 
 def test_render_unknown_hours_say_check_the_site(directory: ContactDirectory) -> None:
-    ja = render_contacts(directory.status("crisis", "adult", SUN_2AM), "ja", locale_text("ja"))
-    assert "いのちの電話（受付時間は公式サイトで確認）" in ja
-    en = render_contacts(directory.status("crisis", "adult", SUN_2AM), "en", locale_text("en"))
-    assert "check the hours on the official site" in en
+    crisis = directory.status("crisis", "adult", SUN_2AM)
+    ja = render_contacts(crisis, "ja", locale_text("ja"), groups=("adult",), topics=("crisis",))
+    assert "いのちの電話（時間はサイトで確認）" in ja
+    assert all(st.contact.display_name("ja") in ja for st in crisis)  # every crisis line at once
+    en = render_contacts(crisis, "en", locale_text("en"), groups=("adult",), topics=("crisis",))
+    assert "(hours on their site)" in en
     assert en.index("Open now") < en.index("Check their hours first")
 
 
 def test_render_weekday_and_date_for_later_openings(directory: ContactDirectory) -> None:
     en = render_contacts(directory.status("legal", "adult", SUN_2AM), "en", locale_text("en"))
     assert "Houterasu support dial (legal help) (opens tomorrow at 9:00)" in en
-    assert "Hours: Mon–Fri 9:00–21:00, Sat 9:00–17:00, closed on public holidays" in en
     saturday_evening = datetime(2026, 11, 28, 18, 0, tzinfo=JST)
     en = render_contacts(
         directory.status("legal", "adult", saturday_evening), "en", locale_text("en")
@@ -418,7 +458,7 @@ def test_a_window_past_midnight(tmp_path: Path) -> None:
     saturday_7am = by_id(directory.status("crisis", "adult", at(2026, 11, 28, 7)))["sample"]
     assert not saturday_7am.open_now and saturday_7am.opens_at == at(2026, 12, 4, 22)
     out = render_contacts([saturday_7am], "en", locale_text("en"))
-    assert "Hours: Fri 22:00–6:00" in out
+    assert "• Sample (opens Friday at 22:00)\n  Call 0120-000-000 (free call)" in out
 
 
 def test_merged_topics_list_each_contact_once_open_ones_first() -> None:
