@@ -44,6 +44,7 @@ and whether it is urgent (an act already done).
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -61,6 +62,7 @@ CATEGORIES: tuple[str, ...] = (
 MAX_DEPTH = 3  # concepts inside concepts
 MAX_GAPS = 3  # "…" per rule: each adds a bounded scan, never a nested one
 GROUP_HEADS = 12  # a leading concept with more first letters than this is not split up
+REST_BUDGET = 1500  # ... nor one whose rest of the rule, repeated for each first letter, is this long
 _GAP = r"[^。!?\n]{0,10}?"
 _LONG_GAP = r"[^。!?\n]{0,30}?"
 _ACROSS = r"[^\n]{0,60}?"  # "………": a short way on, over a sentence end
@@ -72,6 +74,7 @@ _WORD = "0-9a-z\u00c0-\u024f"
 _FIRST = f"(?<![{_WORD}].)"  # after the first letter of a Latin word: no letter before it
 _LAST = f"(?![{_WORD}])"
 _NUMBER = r"(?<![\d,])\d[\d,]*(?:\.\d+)?"
+_BACK = 64  # how far before the first cue an exclusion may start
 _HIDDEN = "\x00"  # what an exclusion leaves in the text: no letter, no word
 _MARK = "\x01"  # where a katakana word starts right after hiragana (消えた|インスタ)
 _REF = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
@@ -255,7 +258,8 @@ class _Compiler:
             by_first: dict[str, list[Seq]] = {}
             for seq in self.concept_sequences(value, depth + 1):
                 by_first.setdefault(seq[0], []).append(seq[1:])
-            if len(by_first) > GROUP_HEADS:
+            rest_size = sum(map(len, rest)) * (len(by_first) - 1)
+            if len(by_first) > GROUP_HEADS or rest_size > REST_BUDGET:
                 # Many first letters: one branch behind a guard of those letters
                 # (repeating ``rest`` for each would make the regex slow to build).
                 chars = "".join(re.escape(_unescape(a)) for a in sorted(by_first, key=_unescape))
@@ -353,13 +357,31 @@ def _trie(items: Iterable[tuple[Seq, Any]], leaves: list[Any] | None = None) -> 
     firsts = sorted((a for a in trie if a != end and not a.startswith("(?=")), key=_unescape)
     latin = [a for a in firsts if _unescape(a) < "\u0250"]
     other = [a for a in firsts if _unescape(a) >= "\u0250"]
-    parts = [guard + emit(trie[guard]) for guard in trie if guard.startswith("(?=")]
+    guarded = [guard + emit(trie[guard]) for guard in trie if guard.startswith("(?=")]
+    parts = []
+    if guarded:
+        # One look-ahead for all of them: most letters of a message start none.
+        heads = "".join(sorted({ch for g in trie if g.startswith("(?=") for ch in _guard_chars(g)}))
+        parts.append(f"(?=[{heads}])(?:{'|'.join(guarded)})")
     if latin:
         parts.append(f"(?<![{_WORD}])(?:{dispatch(latin)})")
     if other:
         chars = "".join(re.escape(_unescape(a)) for a in other)
         parts.append(f"(?=[{chars}])(?:{dispatch(other)})")
     return "|".join(parts)
+
+
+def _guard_chars(guard: str) -> list[str]:
+    """The letters of a ``(?=[...])`` guard, escaped again for a character class."""
+    body, chars, i = guard[4:-2], [], 0
+    while i < len(body):
+        if body[i] == "\\":
+            chars.append(body[i:i + 2])
+            i += 2
+        else:
+            chars.append(re.escape(body[i]))
+            i += 1
+    return chars
 
 
 def _unescape(atom: str) -> str:
@@ -459,15 +481,43 @@ class CrisisDetector:
         items.sort(key=lambda item: not item[1].urgent)
         source = _trie(items, leaves)
         self._leaves: list[_Leaf | None] = [None, *leaves]  # group 1 is leaves[0]
-        self._any = re.compile(source)
         # The acts already done, on their own: a plan that starts at the same letter
         # ("薬ためてた…") must not hide the act ("…全部飲んじゃった") in the combined search.
         urgent_leaves: list[_Leaf] = []
         urgent_items = [item for item in items if item[1].urgent]
-        self._urgent = re.compile(_trie(urgent_items, urgent_leaves)) if urgent_items else None
+        self._sources = (source, _trie(urgent_items, urgent_leaves) if urgent_items else None,
+                         _trie(excl) if excl else None)
         self._urgent_leaves: list[_Leaf | None] = [None, *urgent_leaves]
-        self._hide = re.compile(_trie(excl)) if excl else None
         self.size = len(items)
+        # Compiling the regular expressions takes Python a second or two (they are large):
+        # it happens in a background thread from now on, so start-up does not wait for
+        # it; the first message waits only if it comes before the thread is done.
+        self._any: re.Pattern[str] | None = None
+        self._urgent: re.Pattern[str] | None = None
+        self._hide: re.Pattern[str] | None = None
+        self._error: BaseException | None = None
+        self._lock = threading.Lock()
+        threading.Thread(target=self._compile, name="crisis-rules", daemon=True).start()
+
+    def _compile(self) -> None:
+        with self._lock:
+            if self._any is not None or self._error is not None:
+                return
+            try:
+                main, urgent, hide = self._sources
+                self._urgent = re.compile(urgent) if urgent else None
+                self._hide = re.compile(hide) if hide else None
+                self._any = re.compile(main)  # last: once set, everything is there
+            except (re.error, RecursionError, MemoryError) as exc:
+                self._error = exc
+
+    def ready(self) -> CrisisDetector:
+        """Wait until the rules are compiled (at most once per detector); returns ``self``."""
+        if self._any is None:
+            self._compile()
+            if self._error is not None:
+                raise PatternError(f"the crisis rules could not be compiled: {self._error}")
+        return self
 
     @classmethod
     def from_locale_values(cls, values: Mapping[str, Mapping[str, Any]]) -> CrisisDetector:
@@ -499,8 +549,15 @@ class CrisisDetector:
     def detect_prepared(self, norm: str) -> CrisisMatch | None:
         """Like :meth:`detect`, for text already passed through ``prepare``."""
         norm = fold(norm)
-        if not self._any.search(norm):
+        if self._any is None:
+            self.ready()
+        assert self._any is not None
+        hit = self._any.search(norm)
+        if hit is None:
             return None  # the fast path: most messages stop here
+        # Nothing before the first cue can fire: read on from a little before it (an
+        # exclusion such as "お腹すいて死にそう" starts before the cue it hides).
+        norm = norm[max(0, hit.start() - _BACK):]
         if self._hide is not None:
             norm = self._hide.sub(_HIDDEN, norm)
         first: _Leaf | None = None
@@ -510,7 +567,7 @@ class CrisisDetector:
                 continue
             if leaf.urgent:
                 return CrisisMatch(leaf.category, True, leaf.lang, leaf.rule)
-            first = first or leaf
+            first = leaf
             break
         if first is None:
             return None
@@ -528,6 +585,8 @@ class CrisisDetector:
     def find(self, text: str) -> list[str]:
         """Every rule that fired, as written (for tests and reviews; never log them)."""
         norm = fold(prepare(text))
+        self.ready()
+        assert self._any is not None
         if self._hide is not None:
             norm = self._hide.sub(_HIDDEN, norm)
         found = []
