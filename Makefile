@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench docs coverage clean
+.PHONY: run test lint bench docs coverage wheel-check clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ docs: $(STAMP)
 
 coverage: $(STAMP)
 	$(BIN)/kakekomi coverage
+
+# Build the wheel, install it (not editable) into a fresh venv and chat through it from
+# another folder (tests/test_packaging.py; the build backend comes from PyPI).
+wheel-check: $(STAMP)
+	$(BIN)/python -m pytest tests/test_packaging.py $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(ARGS)

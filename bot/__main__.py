@@ -52,10 +52,17 @@ def _user(value: str) -> str:
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="kakekomi", description="A safety chatbot (terminal and Telegram).")
-    parser.add_argument("--root", type=Path, help="folder with flows/, locales/, contacts/")
+    parser.add_argument("--content", "--root", dest="root", type=Path,
+                        help="content folder with flows/, locales/, contacts/ "
+                        "(env KAKEKOMI_CONTENT; default: the content kakekomi ships)")
     sub = parser.add_subparsers(dest="command")
 
+    def content(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--content", dest="root", type=Path, default=argparse.SUPPRESS,
+                       help="content folder with flows/, locales/, contacts/ (env KAKEKOMI_CONTENT)")
+
     def runtime(p: argparse.ArgumentParser) -> None:
+        content(p)
         p.add_argument("--lang", choices=["ja", "en"], help="language for new conversations")
         p.add_argument("--db", type=Path, help="SQLite file (default data/kakekomi.sqlite3; env KAKEKOMI_DB)")
         p.add_argument("--now", type=_parse_now, help="pretend it is this moment (content review)")
@@ -74,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     tg.add_argument("--listen", help="address for the webhook server (default 0.0.0.0)")
     tg.add_argument("--secret-token", help="webhook secret (env KAKEKOMI_WEBHOOK_SECRET)")
     tg.add_argument("--api-base-url", help="another Bot API server, e.g. http://127.0.0.1:8081")
-    sub.add_parser("lint", help="check every flow, locale and contact; exit 1 on problems")
+    content(sub.add_parser("lint", help="check every flow, locale and contact; exit 1 on problems"))
     from . import _tools
 
     _tools.add_commands(sub)

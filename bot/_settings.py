@@ -18,7 +18,27 @@ from urllib.parse import urlsplit
 
 from ._errors import SettingsError
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
+CONTENT_FOLDERS = ("flows", "locales", "contacts")
+# An installed wheel carries the content here (pyproject.toml maps the folders in).
+PACKAGED_CONTENT = PACKAGE_DIR / "_content_data"
+
+
+def _is_content_folder(folder: Path) -> bool:
+    return all((folder / name).is_dir() for name in CONTENT_FOLDERS)
+
+
+# A checkout (or an editable install) reads and writes next to the code; an installed
+# package reads the content it ships and keeps its data in ./data of the current folder.
+IN_CHECKOUT = (REPO_ROOT / "pyproject.toml").is_file() and _is_content_folder(REPO_ROOT)
+DEFAULT_CONTENT = REPO_ROOT if IN_CHECKOUT else PACKAGED_CONTENT
+SCHEMA_DIR = REPO_ROOT / "docs" if IN_CHECKOUT else PACKAGED_CONTENT / "schemas"
+
+
+def default_data_dir() -> Path:
+    return REPO_ROOT / "data" if IN_CHECKOUT else Path.cwd() / "data"
+
 
 LANGUAGES = ("ja", "en")
 RETENTION_DAYS_MIN = 1
@@ -35,7 +55,7 @@ _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
 
 # Where each field can come from, to name it in an error: (option, environment variable).
 SOURCES = {
-    "content_root": ("--root", None),
+    "content_root": ("--content", "KAKEKOMI_CONTENT"),
     "db_path": ("--db", "KAKEKOMI_DB"),
     "lang": ("--lang", None),
     "now": ("--now", None),
@@ -53,9 +73,9 @@ SOURCES = {
 class Settings:
     """Everything configurable. Only `from_env` reads the environment (and checks values)."""
 
-    content_root: Path = REPO_ROOT
-    db_path: Path = REPO_ROOT / "data" / "kakekomi.sqlite3"
-    key_file: Path = REPO_ROOT / "data" / "secret.key"
+    content_root: Path = DEFAULT_CONTENT
+    db_path: Path = field(default_factory=lambda: default_data_dir() / "kakekomi.sqlite3")
+    key_file: Path = field(default_factory=lambda: default_data_dir() / "secret.key")
     secret: str | None = field(default=None, repr=False)
     retention: timedelta = timedelta(days=30)
     lang: str = "ja"
@@ -81,7 +101,11 @@ class Settings:
         if db_text is not None and not db_text.strip():
             raise SettingsError("KAKEKOMI_DB", "is empty; name the database file, or unset it")
         secret = (env.get("KAKEKOMI_SECRET") or "").strip() or None  # blank = unset
+        content_text = env.get("KAKEKOMI_CONTENT")
+        if content_text is not None and not content_text.strip():
+            raise SettingsError("KAKEKOMI_CONTENT", "is empty; name a content folder, or unset it")
         settings = cls(
+            content_root=Path(content_text) if content_text else DEFAULT_CONTENT,
             db_path=Path(db_text) if db_text else data_dir / "kakekomi.sqlite3",
             key_file=data_dir / "secret.key",
             secret=secret,
@@ -113,6 +137,11 @@ class Settings:
         if not self.content_root.is_dir():
             raise SettingsError(f"{name('content_root')}={self.content_root}",
                                 "is not a folder (it should hold flows/, locales/, contacts/)")
+        missing = [f"{n}/" for n in CONTENT_FOLDERS if not (self.content_root / n).is_dir()]
+        if missing:
+            raise SettingsError(f"{name('content_root')}={self.content_root}",
+                                f"has no {', '.join(missing)} (a content folder holds flows/, "
+                                "locales/ and contacts/, like the ones kakekomi ships)")
         _check_database(name("db_path"), self.db_path)
         if self.lang not in LANGUAGES:
             raise SettingsError(name("lang"), f"must be one of {', '.join(LANGUAGES)}")
@@ -232,7 +261,7 @@ def _alphabet_size(text: str) -> int:
 def _data_dir(env: Mapping[str, str]) -> Path:
     text = env.get("KAKEKOMI_DATA")
     if text is None:
-        return REPO_ROOT / "data"
+        return default_data_dir()
     if not text.strip():
         raise SettingsError("KAKEKOMI_DATA", "is empty; name a folder, or unset it")
     folder = Path(text)

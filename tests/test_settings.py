@@ -120,7 +120,7 @@ def test_database_that_is_a_folder_is_named(tmp_path):
 
 
 def test_content_root_must_be_a_folder(tmp_path):
-    with pytest.raises(SettingsError, match="^--root="):
+    with pytest.raises(SettingsError, match="^--content="):
         Settings.from_env({"KAKEKOMI_DATA": str(tmp_path)}, content_root=tmp_path / "nowhere")
 
 

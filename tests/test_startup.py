@@ -109,7 +109,8 @@ def test_telegram_without_a_token_says_how_to_get_one(tmp_path):
     (["chat", "--lang", "fr"], "--lang"),
     (["chat", "--user", ""], "--user must be 1 to 64 printable characters"),
     (["chat", "--db", "."], "--db=.: is a folder, not a file"),
-    (["--root", "/nonexistent/kakekomi", "lint"], "--root=/nonexistent/kakekomi: is not a folder"),
+    (["--root", "/nonexistent/kakekomi", "lint"], "--content=/nonexistent/kakekomi: is not a folder"),
+    (["lint", "--content", "/"], "--content=/: has no flows/, locales/, contacts/"),
     (["chat", "--no-such-option"], "unrecognized arguments"),
 ])
 def test_bad_options_are_one_line(tmp_path, args, words):
@@ -245,7 +246,8 @@ def test_an_empty_database_file_is_refused(tmp_path):
 
 def test_content_problems_are_one_line_pointing_at_lint(tmp_path):
     root = tmp_path / "content"
-    (root / "flows").mkdir(parents=True)
+    for folder in ("flows", "locales", "contacts"):
+        (root / folder).mkdir(parents=True)
     (root / "flows" / "menu.yaml").write_text("states: [", encoding="utf-8")
     line = one_line(bot(tmp_path, "--root", str(root), "chat"))
     assert "problem(s)" in line and "kakekomi lint" in line
