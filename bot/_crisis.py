@@ -43,6 +43,7 @@ and whether it is urgent (an act already done).
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import unicodedata
@@ -69,11 +70,13 @@ _ACROSS = r"[^\n]{0,60}?"  # "………": a short way on, over a sentence end
 # "$": the message ends, or punctuation, a space before non-Latin text (a new
 # sentence in Japanese), the Japanese laugh "w", or an emoji.
 _END = "(?=$|[。.!?…、,ー〜~笑泣\u2600-\u27bf\U0001f300-\U0001faff]| [^a-z0-9]|w(?![a-z]))"
-_SEP = r"[ \-_]+"  # between two Latin words of a rule
+_SEP = r"[ \-_]{1,9}"  # between two Latin words of a rule (bounded: see _width)
+_SEP_MAX = 9
 _WORD = "0-9a-z\u00c0-\u024f"
 _FIRST = f"(?<![{_WORD}].)"  # after the first letter of a Latin word: no letter before it
 _LAST = f"(?![{_WORD}])"
-_NUMBER = r"(?<![\d,])\d[\d,]*(?:\.\d+)?"
+_NUMBER = r"(?<![\d,])\d[\d,]{0,15}(?:\.\d{1,6})?"  # bounded, so every cue has a length limit
+_NUMBER_MAX = 23
 _BACK = 64  # how far before the first cue an exclusion may start
 _HIDDEN = "\x00"  # what an exclusion leaves in the text: no letter, no word
 _MARK = "\x01"  # where a katakana word starts right after hiragana (消えた|インスタ)
@@ -222,6 +225,87 @@ class _Compiler:
         self.concepts = concepts
         self._group_cache: dict[str, str] = {}
         self._seq_cache: dict[str, list[Seq]] = {}
+        self._anchor_cache: dict[str, frozenset[str]] = {}
+        self._width_cache: dict[str, int] = {}
+
+    # ---- what every match of a rule must contain, and how long it can be --------------
+
+    def anchors(self, pattern: str, depth: int = 0) -> frozenset[str]:
+        """Strings of which every match of ``pattern`` contains at least one, verbatim.
+
+        Each run of letters the rule spells out is a candidate (the match holds it
+        as written, in the folded text), and so is each concept (any of its entries'
+        anchors); the cheapest candidate — long, rare strings — is kept. Never empty:
+        every rule has at least one letter or concept.
+        """
+        best: frozenset[str] | None = None
+        best_cost = 0.0
+        toks = _tokens(pattern)
+        candidates: list[frozenset[str]] = []
+        i = 0
+        while i < len(toks):
+            kind, value = toks[i]
+            if kind == "ch" and value != " ":
+                # A run of letters; "'" may be left out in the text (don't = dont).
+                j = i
+                while j < len(toks) and toks[j][0] == "ch" and toks[j][1] != " ":
+                    j += 1
+                run = "".join(v for _, v in toks[i:j])
+                if run.strip("'"):
+                    before = toks[i - 1] if i else ("", "")
+                    after = toks[j] if j < len(toks) else ("", "")
+                    # Word edges the regex demands hold for the anchor too (a cheaper search).
+                    left = _is_word(run[0]) and not _wordy(before)
+                    right = _is_word(run[-1]) and not _wordy(after)
+                    # The text has the letters with or without each "'" (all or none
+                    # of them is enough: a run rarely has more than one).
+                    variants = {run.strip("'"), run.replace("'", "")} - {""}
+                    if run.count("'") <= 1 or run.strip("'").count("'") == 0:
+                        candidates.append(frozenset(_edged(v, left, right) for v in variants))
+                i = j
+                continue
+            if kind == "ref":
+                candidates.append(self.concept_anchors(value, depth + 1))
+            elif kind == "num":
+                candidates.append(frozenset("0123456789"))
+            i += 1
+        for cand in candidates:
+            cost = sum(map(_anchor_cost, cand))
+            if best is None or cost < best_cost:
+                best, best_cost = cand, cost
+        if best is None:  # cannot happen with _tokens' checks; never filter such a rule out
+            raise PatternError("a rule must spell out at least one letter")
+        return best
+
+    def concept_anchors(self, name: str, depth: int) -> frozenset[str]:
+        self.concept_sequences(name, depth)  # the same errors as the regex build
+        if name not in self._anchor_cache:
+            found: set[str] = set()
+            for entry in self.concepts[name]:
+                found |= self.anchors(entry, depth + 1)
+            self._anchor_cache[name] = _minimal(found)
+        return self._anchor_cache[name]
+
+    def width(self, pattern: str, depth: int = 0) -> int:
+        """The most characters a match of ``pattern`` can span."""
+        toks = _tokens(pattern)
+        total = 0
+        for n, (kind, value) in enumerate(toks):
+            if kind == "ref":
+                total += self.concept_width(value, depth + 1)
+            elif kind == "gap":
+                total += {"…": 10, "……": 30}.get(value, 60)
+            elif kind == "num":
+                total += _NUMBER_MAX
+            elif kind == "ch":
+                total += _SEP_MAX if value == " " else 1
+        return total
+
+    def concept_width(self, name: str, depth: int) -> int:
+        self.concept_sequences(name, depth)
+        if name not in self._width_cache:
+            self._width_cache[name] = max(self.width(e, depth + 1) for e in self.concepts[name])
+        return self._width_cache[name]
 
     def concept_sequences(self, name: str, depth: int) -> list[Seq]:
         if name not in self.concepts:
@@ -272,7 +356,7 @@ class _Compiler:
                     out.append((first, "(?:" + _trie([(t, None) for t in tails]) + ")", *rest))
             return out
         if kind == "num":
-            return [(d, r"(?<![\d,].)[\d,]*(?:\.\d+)?", *rest) for d in "0123456789"]
+            return [(d, r"(?<![\d,].)[\d,]{0,15}(?:\.\d{1,6})?", *rest) for d in "0123456789"]
         head: Seq = (re.escape(value),)
         if _is_word(value):
             head += (_FIRST,)
@@ -309,6 +393,91 @@ class _Compiler:
                     if not (_wordy(nxt) or nxt == ("ch", " ")):
                         out.append(_LAST)
         return tuple(out)
+
+
+# Strings that turn up everywhere make poor anchors: the prefilter would let almost
+# every message through to the large regex.
+_COMMON = frozenset("""the and to my me i it a of in on you is be if so that this was for with have
+just not all at now he she they we do are or but what can get go an no up out like
+will would should could want how from tell know said say think make take time people see one
+him her them there then when where who why which been has had did does got going about after
+before more some any very really also only back still way even new need feel here our us your
+their by as into over than too off down again never always ever much well good bad every
+someone something anything everything nothing thing things day today tonight tomorrow week
+dont don't im i'm its it's ive i've id i'd ill i'll cant can't wont won't didnt didn't let
+ます です ない して から いる ている ので けど たら れば そう かな った って という こと もの ある
+なる する した しい ていた でも まし ました たい のが のに には とか よう もう""".split())
+_VERY_COMMON = frozenset("the and to my me i it a of in on you is be so do go that this was for have he we".split())
+_EDGE_LEFT, _EDGE_RIGHT = "\x02", "\x03"  # in an anchor: a word starts / ends here
+
+
+def _edged(run: str, left: bool, right: bool) -> str:
+    """An anchor string, with marks for the word edges the rule demands."""
+    if left and len(run) > 0:
+        run = run[0] + _EDGE_LEFT + run[1:]
+    return run + _EDGE_RIGHT if right else run
+
+
+def _anchor_cost(anchor: str) -> float:
+    """How often an anchor is likely to occur in ordinary text (relative, lower is rarer)."""
+    edges = anchor.count(_EDGE_LEFT) + anchor.count(_EDGE_RIGHT)
+    anchor = anchor.replace(_EDGE_LEFT, "").replace(_EDGE_RIGHT, "")
+    if anchor in _COMMON:
+        return 200.0 if anchor in _VERY_COMMON else 60.0
+    latin = anchor.isascii()
+    kana = all("\u3041" <= ch <= "\u3096" for ch in anchor)
+    kanji = any("\u3400" <= ch <= "\u9fff" for ch in anchor)
+    if len(anchor) == 1:
+        return 3.0 if kanji else 40.0
+    if latin:  # a few letters match inside many words, unless the rule wants a whole word
+        return {2: 20.0, 3: 5.0}.get(len(anchor), 0.5) / (1 + edges)
+    if len(anchor) == 2:
+        return 8.0 if kana else 0.3
+    return 1.0 if kana else 0.2
+
+
+def _minimal(anchors: set[str]) -> frozenset[str]:
+    """Drop anchors that contain a shorter one (finding the shorter one is enough)."""
+    keep = sorted(anchors, key=len)
+    out: list[str] = []
+    for a in keep:
+        if not any(b in a for b in out):
+            out.append(a)
+    return frozenset(out)
+
+
+# An anchor that is a whole Latin word (edges on both sides; one "'" at most inside).
+_WHOLE_WORD = re.compile(f"[{_WORD}]{_EDGE_LEFT}[{_WORD}]*(?:'[{_WORD}]+)?{_EDGE_RIGHT}")
+# The words of a message: whole (can't) and split at "'" (will's: will).
+_LATIN_WORDS = re.compile(f"[{_WORD}]+(?:'[{_WORD}]+)?")
+_LATIN_PARTS = re.compile(f"[{_WORD}]+")
+
+
+@functools.lru_cache(maxsize=256)
+def _word_finder(words: frozenset[str]) -> re.Pattern[str]:
+    """Where the given whole words are in a message."""
+    alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(f"(?<![{_WORD}])(?:{alts})(?![{_WORD}])")
+
+
+def _literal_regex(words: Iterable[str]) -> str:
+    """A regex for any of the literal ``words`` (a prefix tree: one branch per first letter)."""
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    marks = {_EDGE_LEFT: _FIRST, _EDGE_RIGHT: _LAST}
+
+    def emit(node: dict[str, Any]) -> str:
+        if "" in node:
+            return ""  # a shorter anchor is enough
+        alts = [(marks.get(ch) or re.escape(ch)) + emit(child) for ch, child in sorted(node.items())]
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+    return emit(trie)
 
 
 def _trie(items: Iterable[tuple[Seq, Any]], leaves: list[Any] | None = None) -> str:
@@ -452,6 +621,9 @@ class CrisisDetector:
         self.urgent = frozenset(urgent)
         items: list[tuple[Seq, _Leaf]] = []
         excl: list[tuple[Seq, None]] = []
+        anchors: set[str] = set()
+        self.rule_anchors: dict[tuple[str, str, str], frozenset[str]] = {}  # (lang, category, rule)
+        longest = excl_longest = 0
         for lang, by_category in rules.items():
             compiler = _Compiler(lang, (concepts or {}).get(lang, {}))
             for category, patterns in by_category.items():
@@ -463,6 +635,10 @@ class CrisisDetector:
                     leaf = _Leaf(category, category in self.urgent, lang, pattern)
                     try:
                         items += [(seq, leaf) for seq in compiler.sequences(pattern)]
+                        found = compiler.anchors(pattern)
+                        self.rule_anchors[(lang, category, pattern)] = found
+                        anchors |= found
+                        longest = max(longest, compiler.width(pattern))
                     except RuleError:
                         raise
                     except PatternError as exc:
@@ -470,6 +646,7 @@ class CrisisDetector:
             for n, pattern in enumerate((exclusions or {}).get(lang, [])):
                 try:
                     excl += [(seq, None) for seq in compiler.sequences(pattern)]
+                    excl_longest = max(excl_longest, compiler.width(pattern))
                 except RuleError:
                     raise
                 except PatternError as exc:
@@ -489,6 +666,23 @@ class CrisisDetector:
                          _trie(excl) if excl else None)
         self._urgent_leaves: list[_Leaf | None] = [None, *urgent_leaves]
         self.size = len(items)
+        # The prefilter: every cue holds one of these anchors, and lies within ``reach``
+        # characters of it, together with any exclusion that could hide it (and the
+        # few letters the look-arounds read). Only those windows are searched.
+        self.anchors = _minimal(anchors)
+        self.reach = longest + excl_longest + 16
+        # Whole Latin words (most English anchors) are looked up in a set of the
+        # message's words; the rest (Japanese, parts of words) by one small regex.
+        self._words = frozenset(a.replace(_EDGE_LEFT, "").replace(_EDGE_RIGHT, "") for a in self.anchors
+                                if _WHOLE_WORD.fullmatch(a))
+        # (A few small regexes, split by the kind of their first letter, search much
+        # faster than one: each can skip over the letters that start none of its anchors.)
+        groups: dict[int, list[str]] = {}
+        for a in self.anchors:
+            if not _WHOLE_WORD.fullmatch(a):
+                groups.setdefault(0 if a[0] < "\u3041" else 1 if a[0] <= "\u309f" else 2, []).append(a)
+        self._anchor_sources = [_literal_regex(group) for _, group in sorted(groups.items())]
+        self._anchor: list[re.Pattern[str]] | None = None
         # Compiling the regular expressions takes Python a second or two (they are large):
         # it happens in a background thread from now on, so start-up does not wait for
         # it; the first message waits only if it comes before the thread is done.
@@ -507,6 +701,7 @@ class CrisisDetector:
                 main, urgent, hide = self._sources
                 self._urgent = re.compile(urgent) if urgent else None
                 self._hide = re.compile(hide) if hide else None
+                self._anchor = [re.compile(source) for source in self._anchor_sources]
                 self._any = re.compile(main)  # last: once set, everything is there
             except (re.error, RecursionError, MemoryError) as exc:
                 self._error = exc
@@ -551,6 +746,42 @@ class CrisisDetector:
         norm = fold(norm)
         if self._any is None:
             self.ready()
+        assert self._anchor is not None
+        first: CrisisMatch | None = None
+        for start, end in self.windows(norm):
+            found = self._detect_in(norm[start:end])
+            if found is not None:
+                if found.urgent:
+                    return found
+                first = first or found
+        return first
+
+    def windows(self, norm: str) -> list[tuple[int, int]]:
+        """The parts of a folded message that can hold a cue: around each anchor, merged.
+
+        Every cue contains an anchor and is at most ``reach`` characters from it, and
+        so are the exclusions that could hide it: a window of ``reach`` on each side
+        holds the cue with all the text the rules read around it.
+        """
+        assert self._anchor is not None
+        spans = [m.span() for rx in self._anchor for m in rx.finditer(norm)]
+        found = set(_LATIN_PARTS.findall(norm))
+        if "'" in norm:
+            found.update(_LATIN_WORDS.findall(norm))
+        if words := self._words.intersection(found):
+            spans += [m.span() for m in _word_finder(frozenset(words)).finditer(norm)]
+        spans.sort()
+        out: list[tuple[int, int]] = []
+        reach, size = self.reach, len(norm)
+        for a, b in spans:
+            start, end = max(0, a - reach), min(size, b + reach)
+            if out and start <= out[-1][1]:
+                out[-1] = (out[-1][0], max(end, out[-1][1]))
+            else:
+                out.append((start, end))
+        return out
+
+    def _detect_in(self, norm: str) -> CrisisMatch | None:
         assert self._any is not None
         hit = self._any.search(norm)
         if hit is None:
