@@ -52,14 +52,22 @@ def is_error(problem: Problem) -> bool:
 
 
 def lint(root: Path) -> list[Problem]:
-    """Load everything the bot loads at start and report what is wrong; errors first."""
+    """Check every file against its schema, then load everything the bot loads at start and
+    report what is wrong; errors first. A loader problem on a line the schema check already
+    named is left out (one mistake, one line)."""
+    root = Path(root).resolve()
+    try:
+        found: list[Problem] = schema_problems(root)
+    except Exception as exc:  # noqa: BLE001 - the loader's checks still run
+        found = [_crashed("the schema check", root, exc)]
+    named = {(p.file, p.line) for p in found if is_error(p)}
     try:
         content = load_content(root)
     except ContentError as exc:
-        return exc.problems
+        found += [p for p in exc.problems if (p.file, p.line) not in named]
+        return sorted(found, key=lambda p: (not is_error(p), p.file, p.line, p.message))
     except Exception as exc:  # noqa: BLE001 - a check kakekomi lacks: still a report, no traceback
-        return [_crashed("loading the content", root, exc)]
-    found: list[Problem] = []
+        return [*found, _crashed("loading the content", root, exc)]
     for check in (_locale_texts, _buttons, _subflow_ends, _contacts, _audiences):
         try:
             found.extend(check(content))
@@ -253,3 +261,115 @@ def _audiences(content: Content) -> Iterator[Problem]:
                               "in brackets the first time (脅迫（きょうはく）) or use easier words")
     yield from law_mentions(content, LintWarning)
     yield from long_messages(content, ages, LintWarning)
+
+
+# ---- schemas -------------------------------------------------------------------------
+# Which schema (in docs/, or the installed package's schemas/) each content file follows.
+SCHEMAS = (("flows/blocks.yaml", "blocks.schema.json"), ("flows/*.yaml", "flow.schema.json"),
+           ("locales/*/*.yaml", "locale.schema.json"), ("contacts/*.yaml", "contacts.schema.json"))
+
+
+def content_files(root: Path) -> Iterator[tuple[Path, str]]:
+    """Every content file under root with the name of its schema, each file once."""
+    seen: set[Path] = set()
+    for pattern, schema in SCHEMAS:
+        for path in sorted(root.glob(pattern)):
+            if path not in seen:
+                seen.add(path)
+                yield path, schema
+
+
+def schema_problems(root: Path, schema_dir: Path | None = None) -> list[Problem]:
+    """Each content file checked against its JSON Schema: one problem per violation, with
+    the line of the key or item at fault. Needs jsonschema (a dev extra): without it, one
+    warning says the check was skipped. Files YAML cannot read are left to the loader."""
+    try:
+        import jsonschema
+    except ImportError:
+        return [LintWarning("docs", 1, "jsonschema is not installed, so files were not checked "
+                            "against docs/*.schema.json (pip install 'kakekomi[dev]')")]
+    import json
+
+    from ._settings import SCHEMA_DIR
+    from ._yamlsrc import load_yaml_as_written
+
+    schema_dir = schema_dir or SCHEMA_DIR
+    validators: dict[str, Any] = {}
+    found: list[Problem] = []
+    for path, schema in content_files(root):
+        if schema not in validators:
+            spec = schema_dir / schema
+            if not spec.is_file():
+                validators[schema] = None
+                found.append(LintWarning(str(spec), 1, "schema missing: files were not checked"))
+                continue
+            validators[schema] = jsonschema.Draft202012Validator(
+                json.loads(spec.read_text(encoding="utf-8")))
+        validator = validators[schema]
+        if validator is None:
+            continue
+        display = str(path.relative_to(root))
+        try:
+            data = load_yaml_as_written(path, display)
+        except ContentError:
+            continue  # the loader names the syntax error and its line
+        for error in validator.iter_errors(data):
+            found.append(_violation(display, data, error))
+    return found
+
+
+def _violation(file: str, data: Any, error: Any) -> Problem:
+    """One schema error as file, line and a sentence a counsellor can act on."""
+    while error.validator in ("anyOf", "oneOf") and error.context:
+        deeper = max(error.context, key=lambda e: len(e.absolute_path))
+        if len(deeper.absolute_path) <= len(error.absolute_path):
+            break
+        error = deeper
+    path = list(error.absolute_path)
+    where = "".join(f"[{k}]" if isinstance(k, int) else (f".{k}" if i else str(k))
+                    for i, k in enumerate(path)) or "the file"
+    line, node, instance = 1, data, error.instance
+    for key in path:
+        line = node.line_of(key) if hasattr(node, "line_of") else line
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            break
+    if hasattr(instance, "line") and error.validator == "required":
+        line = instance.line
+    described = error.schema.get("description", "") if isinstance(error.schema, dict) else ""
+    if error.validator == "additionalProperties" and isinstance(instance, dict):
+        known = sorted(error.schema.get("properties", {}))
+        extra = [k for k in instance if k not in known]
+        if extra and hasattr(instance, "line_of"):
+            line = instance.line_of(extra[0])
+        said = f"unknown key {extra[0]!r}" if extra else "unknown key"
+        said += f" (known: {', '.join(known)})" if known else ""
+    elif error.validator == "type":
+        wanted = error.validator_value if isinstance(error.validator_value, list) \
+            else [error.validator_value]
+        said = f"must be {' or '.join(_KIND.get(w, w) for w in wanted)}, not {_kind_of(instance)}"
+    elif error.validator == "enum":
+        said = f"{instance!r} is not one of {', '.join(map(str, error.validator_value))}"
+    elif error.validator == "required":
+        said = error.message.replace(" is a required property", " is missing")
+    elif error.validator in ("anyOf", "oneOf"):
+        said = "does not fit" if described else error.message
+    else:
+        said = error.message
+    if len(said) > 160:
+        said = said[:157] + "..."
+    text = f"{where}: {said}" + (f" — {described}" if described else "")
+    return Problem(file, line, text)
+
+
+_KIND = {"string": "a text", "integer": "a whole number", "number": "a number", "boolean":
+         "true or false", "array": "a list", "object": "a mapping (key: value)", "null": "empty"}
+
+
+def _kind_of(value: Any) -> str:
+    for kind, types in (("true or false", bool), ("a text", str), ("a number", int | float),
+                        ("a list", list), ("a mapping", dict)):
+        if isinstance(value, types):
+            return kind
+    return "empty" if value is None else type(value).__name__

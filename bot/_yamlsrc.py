@@ -92,3 +92,41 @@ def load_yaml(path: Path, display: str | None = None) -> Any:
         raise ContentError([Problem(name, 1, f"YAML syntax: {exc}")]) from exc
     finally:
         loader.dispose()
+
+
+class _EditorLoader(_Loader):
+    """Reads scalars as an editor does (YAML 1.2): dates and 17:15 stay texts.
+
+    Used only to check content against docs/*.schema.json, so that `kakekomi lint` and
+    the editor agree on what a value is."""
+
+
+def _as_written(loader: _EditorLoader, node: yaml.ScalarNode) -> str:
+    return str(loader.construct_scalar(node))
+
+
+def _int_or_text(loader: _EditorLoader, node: yaml.ScalarNode) -> Any:
+    if ":" in str(node.value):  # YAML 1.1 base-60 (17:15 → 1035); YAML 1.2 reads a text
+        return str(node.value)
+    return yaml.SafeLoader.construct_yaml_int(loader, node)
+
+
+_EditorLoader.add_constructor("tag:yaml.org,2002:timestamp", _as_written)
+_EditorLoader.add_constructor("tag:yaml.org,2002:int", _int_or_text)
+
+
+def load_yaml_as_written(path: Path, display: str | None = None) -> Any:
+    """Like `load_yaml`, but dates and times stay the text that was written."""
+    name = display or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ContentError([Problem(name, 1, f"cannot read the file: {exc}")]) from exc
+    loader = _EditorLoader(text)
+    loader.name = name  # type: ignore[attr-defined]
+    try:
+        return loader.get_single_data()
+    except yaml.YAMLError as exc:
+        raise ContentError([Problem(name, 1, f"YAML syntax: {exc}")]) from exc
+    finally:
+        loader.dispose()
