@@ -405,6 +405,8 @@ before more some any very really also only back still way even new need feel her
 their by as into over than too off down again never always ever much well good bad every
 someone something anything everything nothing thing things day today tonight tomorrow week
 dont don't im i'm its it's ive i've id i'd ill i'll cant can't wont won't didnt didn't let
+call video photo photos picture pictures pics money send sent post posted family friends parents
+police school account pay paid message messages phone
 ます です ない して から いる ている ので けど たら れば そう かな った って という こと もの ある
 なる する した しい ていた でも まし ました たい のが のに には とか よう もう""".split())
 _VERY_COMMON = frozenset("the and to my me i it a of in on you is be so do go that this was for have he we".split())
@@ -430,7 +432,7 @@ def _anchor_cost(anchor: str) -> float:
     if len(anchor) == 1:
         return 3.0 if kanji else 40.0
     if latin:  # a few letters match inside many words, unless the rule wants a whole word
-        return {2: 20.0, 3: 5.0}.get(len(anchor), 0.5) / (1 + edges)
+        return {2: 20.0, 3: 5.0}.get(len(anchor), 2.0 / len(anchor)) / (1 + edges)
     if len(anchor) == 2:
         return 8.0 if kana else 0.3
     return 1.0 if kana else 0.2
@@ -624,6 +626,8 @@ class CrisisDetector:
         anchors: set[str] = set()
         self.rule_anchors: dict[tuple[str, str, str], frozenset[str]] = {}  # (lang, category, rule)
         longest = excl_longest = 0
+        widths: list[tuple[frozenset[str], int, str]] = []  # (anchors, width, lang) of each rule
+        excl_widths: dict[str, int] = {}
         for lang, by_category in rules.items():
             compiler = _Compiler(lang, (concepts or {}).get(lang, {}))
             for category, patterns in by_category.items():
@@ -638,7 +642,8 @@ class CrisisDetector:
                         found = compiler.anchors(pattern)
                         self.rule_anchors[(lang, category, pattern)] = found
                         anchors |= found
-                        longest = max(longest, compiler.width(pattern))
+                        widths.append((found, compiler.width(pattern), lang))
+                        longest = max(longest, widths[-1][1])
                     except RuleError:
                         raise
                     except PatternError as exc:
@@ -647,6 +652,7 @@ class CrisisDetector:
                 try:
                     excl += [(seq, None) for seq in compiler.sequences(pattern)]
                     excl_longest = max(excl_longest, compiler.width(pattern))
+                    excl_widths[lang] = max(excl_widths.get(lang, 0), compiler.width(pattern))
                 except RuleError:
                     raise
                 except PatternError as exc:
@@ -670,7 +676,18 @@ class CrisisDetector:
         # characters of it, together with any exclusion that could hide it (and the
         # few letters the look-arounds read). Only those windows are searched.
         self.anchors = _minimal(anchors)
-        self.reach = longest + excl_longest + 16
+        self.reach = longest + excl_longest + 16  # the most any anchor needs
+        # How far each anchor must reach: its longest rule, and the exclusions of that
+        # language (a rule's anchors may have been replaced by a shorter one inside them).
+        plain = {a: a.replace(_EDGE_LEFT, "").replace(_EDGE_RIGHT, "") for a in self.anchors}
+        self._reach: dict[str, int] = {}
+        for found, width, lang in widths:
+            need = width + excl_widths.get(lang, 0) + 16
+            for rule_anchor in found:
+                text = rule_anchor.replace(_EDGE_LEFT, "").replace(_EDGE_RIGHT, "")
+                for kept in self.anchors:
+                    if plain[kept] in text:
+                        self._reach[plain[kept]] = max(self._reach.get(plain[kept], 0), need)
         # Whole Latin words (most English anchors) are looked up in a set of the
         # message's words; the rest (Japanese, parts of words) by one small regex.
         self._words = frozenset(a.replace(_EDGE_LEFT, "").replace(_EDGE_RIGHT, "") for a in self.anchors
@@ -772,9 +789,10 @@ class CrisisDetector:
             spans += [m.span() for m in _word_finder(frozenset(words)).finditer(norm)]
         spans.sort()
         out: list[tuple[int, int]] = []
-        reach, size = self.reach, len(norm)
+        size, reach = len(norm), self._reach
         for a, b in spans:
-            start, end = max(0, a - reach), min(size, b + reach)
+            far = reach.get(norm[a:b], self.reach)
+            start, end = max(0, a - far), min(size, b + far)
             if out and start <= out[-1][1]:
                 out[-1] = (out[-1][0], max(end, out[-1][1]))
             else:
