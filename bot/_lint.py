@@ -338,6 +338,7 @@ def _violation(file: str, data: Any, error: Any) -> Problem:
     if hasattr(instance, "line") and error.validator == "required":
         line = instance.line
     described = error.schema.get("description", "") if isinstance(error.schema, dict) else ""
+    described = described.split(". ")[0].rstrip(".") + "." if path and described else ""
     if error.validator == "additionalProperties" and isinstance(instance, dict):
         known = sorted(error.schema.get("properties", {}))
         extra = [k for k in instance if k not in known]
