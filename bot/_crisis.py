@@ -160,10 +160,15 @@ def _is_word(ch: str) -> bool:
     return ch.isascii() and ch.isalnum() or "\u00c0" <= ch <= "\u024f"
 
 
-def _tokens(pattern: str) -> list[tuple[str, str]]:
+def _tokens(pattern: str) -> tuple[tuple[str, str], ...]:
     """("ch", c) | ("ref", name) | ("gap", "…"/"……") | ("not", chars) | ("end", "") | ("num", "")."""
     if not isinstance(pattern, str):
         raise PatternError(f"a rule must be text, not {type(pattern).__name__}")
+    return _read_tokens(pattern)  # the regex, anchors and width each read every rule
+
+
+@functools.lru_cache(maxsize=16384)
+def _read_tokens(pattern: str) -> tuple[tuple[str, str], ...]:
     text = _fold_rule(pattern)
     if not text:
         raise PatternError("empty rule")
@@ -207,7 +212,7 @@ def _tokens(pattern: str) -> list[tuple[str, str]]:
         raise PatternError("a rule cannot start with '…', '!' or '$', nor end with '…'")
     if sum(kind == "gap" for kind, _ in out) > MAX_GAPS:
         raise PatternError(f"at most {MAX_GAPS} '…' in one rule")
-    return out
+    return tuple(out)
 
 
 Seq = tuple[str, ...]
@@ -679,15 +684,16 @@ class CrisisDetector:
         self.reach = longest + excl_longest + 16  # the most any anchor needs
         # How far each anchor must reach: its longest rule, and the exclusions of that
         # language (a rule's anchors may have been replaced by a shorter one inside them).
-        plain = {a: a.replace(_EDGE_LEFT, "").replace(_EDGE_RIGHT, "") for a in self.anchors}
+        kept = {a.replace(_EDGE_LEFT, "").replace(_EDGE_RIGHT, "") for a in self.anchors}
         self._reach: dict[str, int] = {}
         for found, width, lang in widths:
             need = width + excl_widths.get(lang, 0) + 16
             for rule_anchor in found:
                 text = rule_anchor.replace(_EDGE_LEFT, "").replace(_EDGE_RIGHT, "")
-                for kept in self.anchors:
-                    if plain[kept] in text:
-                        self._reach[plain[kept]] = max(self._reach.get(plain[kept], 0), need)
+                for i in range(len(text)):  # every kept anchor inside this one
+                    for j in range(i + 1, len(text) + 1):
+                        if text[i:j] in kept:
+                            self._reach[text[i:j]] = max(self._reach.get(text[i:j], 0), need)
         # Whole Latin words (most English anchors) are looked up in a set of the
         # message's words; the rest (Japanese, parts of words) by one small regex.
         self._words = frozenset(a.replace(_EDGE_LEFT, "").replace(_EDGE_RIGHT, "") for a in self.anchors
