@@ -82,9 +82,12 @@ class RunningBot:
 
     def busy(self) -> bool:
         """Updates queued or being handled (including retry pauses inside a handler)."""
+        processor = self.app.update_processor
         return (
             self.app.update_queue.qsize() > 0
-            or self.app.update_processor.current_concurrent_updates > 0
+            or processor.current_concurrent_updates > 0
+            # arrived but not done: a press still being answered counts too
+            or getattr(processor, "in_flight", 0) > 0
         )
 
     async def settle(self, timeout: float = 60.0) -> None:

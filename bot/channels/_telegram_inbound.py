@@ -108,6 +108,12 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates)
         self._tails: dict[int, asyncio.Future[None]] = {}
         self._on_arrival = on_arrival
+        self._in_flight = 0
+
+    @property
+    def in_flight(self) -> int:
+        """Updates arrived and not finished: being answered, waiting their turn, or handled."""
+        return self._in_flight
 
     async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         person = person_of(update)
@@ -116,6 +122,7 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
         if person is not None:
             self._tails[person] = done  # taken before the first await: arrival order
         started = False
+        self._in_flight += 1
         try:
             if self._on_arrival is not None:
                 await self._on_arrival(update)
@@ -125,6 +132,7 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
                 started = True
                 await self.do_process_update(update, coroutine)
         finally:
+            self._in_flight -= 1
             if not started and hasattr(coroutine, "close"):
                 coroutine.close()  # type: ignore[attr-defined]
             done.set_result(None)
