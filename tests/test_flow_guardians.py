@@ -150,7 +150,7 @@ async def test_the_summary_always_leads_with_never_touching_the_image(lang):
     assert chat.keys[0] == "guardians.summary.intro"
     intro = chat.t("guardians.summary.intro")
     assert ("見ない、保存しない、転送しない" if lang == "ja"
-            else "Don't look at, save or forward the child's image") in intro
+            else "Don't look at, save or forward the image") in intro
 
 
 @pytest.mark.parametrize("lang", LANGS)
