@@ -327,7 +327,8 @@ def _opening(st: ContactStatus, text: Text) -> str:
 
 
 # A phone screen holds about six contacts of two lines each (issue 14: one message stays
-# under ~700 characters in Japanese). The rest wait behind "more" (`part: more`).
+# under ~700 characters in Japanese). The rest wait behind "more" (`part: more`, the next
+# page of the same size) and "more2" (`part: more2`, all after that).
 MAX_SHOWN = 6
 # Someone in crisis gets every crisis line at once: no second tap between them and help
 # (a list that mixes topics keeps the usual limit).
@@ -423,7 +424,8 @@ def render_contacts(statuses: Sequence[ContactStatus], lang: str, text: Text,
     """Plain text for a phone screen: open now, then hours to check, then closed.
 
     At most ``MAX_SHOWN`` contacts (more for a topic in ``TOPIC_LIMITS``), two or three
-    short lines each; ``part="more"`` lists all the ones left out. ``text(key, **placeholders)`` supplies
+    short lines each; ``part="more"`` lists the next page of the ones left out (and says how
+    many are still left), ``part="more2"`` all the ones after that page. ``text(key, **placeholders)`` supplies
     every word (locale keys ``contacts.*``); names, numbers, URLs and notes come from the
     directory.
     """
@@ -431,10 +433,12 @@ def render_contacts(statuses: Sequence[ContactStatus], lang: str, text: Text,
         return text("contacts.none")
     limit = min((TOPIC_LIMITS.get(t, MAX_SHOWN) for t in topics), default=MAX_SHOWN)
     shown, rest = pick_contacts(statuses, groups, limit)
-    if part == "more":
+    if part in ("more", "more2"):
+        if part == "more2":
+            rest = rest[limit:]
         if not rest:
             return text("contacts.no_more")
-        shown, rest = rest, []
+        shown, rest = (rest[:limit], rest[limit:]) if part == "more" else (rest, [])
     sections = [
         ("contacts.open_now", [s for s in shown if s.open_now]),
         ("contacts.check_hours_title", [s for s in shown if not s.open_now and s.unknown_hours]),

@@ -18,8 +18,9 @@ ASK_TYPES = ("text", "datetime")
 BLOCK_KINDS = ("contacts", "checklist", "memo")
 CONTACT_TOPICS = ("extortion", "leak", "legal", "sexual_violence", "children", "crisis", "police")
 AUDIENCES = ("minor", "adult", "guardian")
-# A contact list shows the best few ("first"); "more" lists the ones it left out.
-CONTACT_PARTS = ("first", "more")
+# A contact list shows the best few ("first"); "more" the next few it left out; "more2" the
+# rest after those (issue 14: each page fits a phone).
+CONTACT_PARTS = ("first", "more", "more2")
 STATE_KEYS = {"say", "show", "set", "add", "buttons", "ask", "branch", "go", "call", "flow", "at", "end",
               "audience", "sources", "readers"}
 SAY_KEYS = {"text", "if", "audience", "sources"}
@@ -73,7 +74,7 @@ class Block:
     audience: str | None = None
     when: Condition | None = None
     line: int = 0
-    part: str = "first"  # contacts: "first" (the best few) or "more" (the ones left out)
+    part: str = "first"  # contacts: "first" (the best few), "more" (the next few), "more2" (the rest)
 
 
 @dataclass(frozen=True)

@@ -282,7 +282,7 @@ def test_render_each_contact_in_two_or_three_short_lines(directory: ContactDirec
     statuses = directory.status("extortion", "adult", WED_NIGHT)
     out = render_contacts(statuses, "ja", locale_text("ja"), groups=("adult",))
     # name and whether it is open; the number (free or not); the note's first sentence only
-    assert "・よりそいホットライン（24時間）\n  電話 0120-279-338（無料）\n  どんな悩みでも。\n" in out
+    assert "・よりそいホットライン（24時間）\n  電話 0120-279-338（無料）\n  どんななやみでも話せます。\n" in out
     assert "死にたい気持ち" not in out  # the rest of that note is for the reading scripts
     assert max(len(line) for line in out.splitlines()) < 80
     assert len(out) < 700
@@ -297,9 +297,27 @@ def test_a_long_list_shows_six_and_says_how_many_more(directory: ContactDirector
     assert len(shown) == MAX_SHOWN and len(rest) == len(statuses) - MAX_SHOWN
     first = render_contacts(statuses, "ja", locale_text("ja"), groups=("adult",))
     assert f"ほかに{len(rest)}か所あります" in first
+    # The ones left out come a phone screen at a time: the next six, then all the others.
     more = render_contacts(statuses, "en", locale_text("en"), groups=("adult",), part="more")
-    assert all(st.contact.display_name("en") in more for st in rest)
-    assert not any(st.contact.display_name("en") in more for st in shown)
+    more2 = render_contacts(statuses, "en", locale_text("en"), groups=("adult",), part="more2")
+    assert all(st.contact.display_name("en") in more for st in rest[:MAX_SHOWN])
+    assert all(st.contact.display_name("en") in more2 for st in rest[MAX_SHOWN:])
+    assert not any(st.contact.display_name("en") in more for st in shown + rest[MAX_SHOWN:])
+    assert not any(st.contact.display_name("en") in more2 for st in shown + rest[:MAX_SHOWN])
+    if len(rest) > MAX_SHOWN:
+        assert f"{len(rest) - MAX_SHOWN} more" in more
+    else:
+        assert more2 == locale_text("en")("contacts.no_more")
+
+
+def test_every_page_of_a_long_list_fits_a_phone(directory: ContactDirectory) -> None:
+    from bot._contacts import audiences_for_age, merge_statuses
+
+    groups = audiences_for_age(None)  # age unknown: the longest lists (child AND adult lines)
+    statuses = merge_statuses(directory.status("leak", g, WED_NIGHT) for g in groups)
+    for part in ("first", "more", "more2"):
+        assert len(render_contacts(statuses, "ja", locale_text("ja"), groups=groups, part=part)) < 700
+        assert len(render_contacts(statuses, "en", locale_text("en"), groups=groups, part=part)) < 1000
 
 
 def test_110_and_child_lines_are_never_left_for_later(directory: ContactDirectory) -> None:
@@ -472,3 +490,34 @@ def test_merged_topics_list_each_contact_once_open_ones_first() -> None:
     assert len(ids) == len(set(ids)) == len({st.contact.id for lst in lists for st in lst})
     opens = [st.open_now for st in merged]
     assert opens == sorted(opens, reverse=True)  # every open one before any closed one
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+async def test_contacts_now_shows_a_long_list_a_screen_at_a_time(lang: str) -> None:
+    from tests.helpers import Chat
+
+    limit = {"ja": 700, "en": 1000}[lang]
+    chat = await Chat.start(lang=lang)
+    await chat.command("contacts")
+    await chat.walk("common.rather_not_say", "contacts_now.topic.leak")
+    first = chat.text
+    assert len(first) < limit
+    await chat.press("contacts_now.more")
+    second = chat.text
+    assert await chat.position() == ("contacts_now", "show_more")
+    assert len(second) < limit
+    await chat.press("contacts_now.more")
+    assert await chat.position() == ("contacts_now", "show_more2")
+    third = chat.text
+    assert len(third) < limit
+    # every place for a leak (child AND adult lines: age not said) is on exactly one screen
+    from bot._contacts import audiences_for_age, merge_statuses
+    from tests.helpers import content
+
+    groups = audiences_for_age("unsaid")
+    places = merge_statuses(content().directory.status("leak", g, chat.now) for g in groups)
+    assert len(places) > 12
+    for st in places:
+        name = st.contact.display_name(lang)
+        assert sum(f"{name}（" in page or f"{name} (" in page
+                   for page in (first, second, third)) == 1, name
