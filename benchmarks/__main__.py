@@ -310,7 +310,7 @@ def render(results: dict[str, Any]) -> str:
             "handed over as PTB's update fetcher does (through the bot's own update "
             "processor); every Bot API call is answered in-process by a `BaseRequest` "
             "subclass with the JSON Telegram would return. kakekomi is built by "
-            "`bot.channels.telegram.build_application` over a SqliteStore, without its "
+            "`bot.channels.telegram._channel.build_application` over a SqliteStore, without its "
             "AIORateLimiter except in the last row.",
             "",
             telegram_table(results["telegram"]),

@@ -47,7 +47,7 @@ def load_split(name: str, root: Path = ROOT) -> dict[str, list[dict[str, Any]]] 
 
 
 def detector(root: Path = ROOT):
-    from bot._crisis import CrisisDetector
+    from bot.safety._crisis import CrisisDetector
 
     values = {lang: yaml.safe_load((root / "locales" / lang / "safety.yaml").read_text(encoding="utf-8"))
               for lang in ("ja", "en")}

@@ -10,7 +10,7 @@ app.process_update(update))`), so the bot's own update processor (kakekomi: one 
 at a time, many in parallel, button presses answered on arrival) is part of the step.
 
 Bots:
-  kakekomi     bot.channels.telegram.build_application over a SqliteStore (temp file)
+  kakekomi     bot.channels.telegram._channel.build_application over a SqliteStore (temp file)
   kakekomi-rl  the same with the AIORateLimiter it ships with (30 requests/s overall)
   kakekomi-mem the same over MemoryStore: what durable, encrypted commits cost
   bare         one MessageHandler that replies a fixed text (PTB defaults)
@@ -216,7 +216,7 @@ async def build_bot(kind: str, request: LocalRequest, tmp: Path) -> tuple[Applic
     """(application, content or None, store or None) for `kind`."""
     if kind in ("kakekomi", "kakekomi-rl", "kakekomi-mem"):
         from bot import Dialogue, load_content
-        from bot.channels.telegram import build_application
+        from bot.channels.telegram._channel import build_application
         from storage import MemoryStore, SqliteStore
 
         content = load_content(ROOT)
@@ -290,7 +290,7 @@ async def run(kind: str, n: int, steps: int, *, seed: str = "bench", trace: bool
         wall = await all_at_once(person, n, gate)
         calls = dict(request.calls)
         stop_started = time.perf_counter()
-        from bot.channels.telegram import stop_application
+        from bot.channels.telegram._channel import stop_application
 
         await stop_application(app)  # kakekomi: flush + close store; PTB: persistence flush
         stop_s = time.perf_counter() - stop_started

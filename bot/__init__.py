@@ -4,10 +4,10 @@ Channels use `load_content`, `Dialogue`, `Event` and the reply records; nothing
 here imports a transport.
 """
 
-from ._content import Content, load_content
-from ._engine import COMMANDS, Dialogue
+from .content import Content, load_content
+from .engine import COMMANDS, Dialogue
 from ._errors import ContentError, KakekomiError, Problem
-from ._events import Button, Document, Event, OutMessage, Reply
+from .engine import Button, Document, Event, OutMessage, Reply
 from ._settings import Settings
 
 __all__ = [

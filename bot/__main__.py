@@ -82,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     tg.add_argument("--secret-token", help="webhook secret (env KAKEKOMI_WEBHOOK_SECRET)")
     tg.add_argument("--api-base-url", help="another Bot API server, e.g. http://127.0.0.1:8081")
     content(sub.add_parser("lint", help="check every flow, locale and contact; exit 1 on problems"))
-    from . import _tools
+    from .authoring import _tools
 
     _tools.add_commands(sub)
     return parser
@@ -104,7 +104,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _load(settings: Settings):
-    from ._content import load_content
+    from .content._loader import load_content
 
     return load_content(settings.content_root)  # ContentError: one line, from main()
 
@@ -125,7 +125,7 @@ def clock_for(settings: Settings):
 
 
 async def _chat(settings: Settings, user: str, *, lang_chosen: bool = False) -> None:
-    from ._engine import Dialogue
+    from .engine._dialogue import Dialogue
     from .channels.terminal import TerminalChat
 
     content = _load(settings)
@@ -136,7 +136,7 @@ async def _chat(settings: Settings, user: str, *, lang_chosen: bool = False) -> 
         chat = TerminalChat(dialogue, store.pseudonym("terminal", user), lang=settings.lang,
                             lang_chosen=lang_chosen)
         if settings.reload:
-            from ._reload import watch_content
+            from .authoring._reload import watch_content
 
             async with watch_content(settings.content_root, dialogue):
                 await chat.run()
@@ -148,7 +148,7 @@ async def _chat(settings: Settings, user: str, *, lang_chosen: bool = False) -> 
 
 
 def _telegram(settings: Settings) -> None:
-    from .channels.telegram import run_telegram
+    from .channels.telegram._channel import run_telegram
 
     if not settings.token:
         raise StartupError("set TELEGRAM_BOT_TOKEN (from @BotFather) to run the Telegram bot.")
@@ -157,7 +157,7 @@ def _telegram(settings: Settings) -> None:
 
 
 def _lint(settings: Settings) -> int:
-    from ._lint import run_lint
+    from .authoring._lint import run_lint
 
     return run_lint(settings.content_root)
 
@@ -241,7 +241,7 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if command == "lint":
         return _lint(settings)
-    from . import _tools
+    from .authoring import _tools
 
     return _tools.run_command(command, args, settings)
 

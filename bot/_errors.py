@@ -4,9 +4,9 @@ One root, :class:`KakekomiError`, for everything the ``bot`` package raises on p
 
     KakekomiError
     ├── ContentError            flows, locales, blocks, contacts: .problems (file, line, message)
-    │   ├── PatternError        a keyword pattern cannot be compiled (bot._textmatch)
-    │   │   └── RuleError       a crisis rule or concept, with its locale key (bot._crisis)
-    │   └── DirectoryError      a contact file, with its file and line (bot._contacts)
+    │   ├── PatternError        a keyword pattern cannot be compiled (bot.safety._textmatch)
+    │   │   └── RuleError       a crisis rule or concept, with its locale key (bot.safety._crisis)
+    │   └── DirectoryError      a contact file, with its file and line (bot.safety._contacts)
     ├── StartupError            one line for the operator; exit 2
     │   └── SettingsError       a setting that is not allowed (names the setting)
     └── FlowMoveError           a flow asked for a move its machine does not have

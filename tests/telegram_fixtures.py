@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import Content, Dialogue, load_content
-from bot.channels.telegram import build_application, start_application, stop_application
+from bot.channels.telegram._channel import build_application, start_application, stop_application
 from storage import ConversationStore
 from tests.botapi_stub import BotApiStub, User
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from bot._contacts import (
+from bot.safety._contacts import (
     AUDIENCES,
     TOPICS,
     ContactDirectory,
@@ -289,7 +289,7 @@ def test_render_each_contact_in_two_or_three_short_lines(directory: ContactDirec
 
 
 def test_a_long_list_shows_six_and_says_how_many_more(directory: ContactDirectory) -> None:
-    from bot._contacts import MAX_SHOWN, pick_contacts
+    from bot.safety._contacts import MAX_SHOWN, pick_contacts
 
     statuses = directory.status("leak", "adult", WED_NIGHT)
     assert len(statuses) > MAX_SHOWN
@@ -311,7 +311,7 @@ def test_a_long_list_shows_six_and_says_how_many_more(directory: ContactDirector
 
 
 def test_every_page_of_a_long_list_fits_a_phone(directory: ContactDirectory) -> None:
-    from bot._contacts import audiences_for_age, merge_statuses
+    from bot.safety._contacts import audiences_for_age, merge_statuses
 
     groups = audiences_for_age(None)  # age unknown: the longest lists (child AND adult lines)
     statuses = merge_statuses(directory.status("leak", g, WED_NIGHT) for g in groups)
@@ -321,7 +321,7 @@ def test_every_page_of_a_long_list_fits_a_phone(directory: ContactDirectory) -> 
 
 
 def test_110_and_child_lines_are_never_left_for_later(directory: ContactDirectory) -> None:
-    from bot._contacts import audiences_for_age, merge_statuses, pick_contacts
+    from bot.safety._contacts import audiences_for_age, merge_statuses, pick_contacts
 
     for topic in ("extortion", "leak", "sexual_violence", "police"):
         groups = audiences_for_age(None)  # age unknown: child AND adult lines
@@ -480,7 +480,7 @@ def test_a_window_past_midnight(tmp_path: Path) -> None:
 
 
 def test_merged_topics_list_each_contact_once_open_ones_first() -> None:
-    from bot._contacts import merge_statuses
+    from bot.safety._contacts import merge_statuses
 
     directory = ContactDirectory.load(sorted((ROOT / "contacts").glob("*.yaml")))
     now = datetime(2026, 11, 29, 2, 0, tzinfo=JST)
@@ -511,7 +511,7 @@ async def test_contacts_now_shows_a_long_list_a_screen_at_a_time(lang: str) -> N
     third = chat.text
     assert len(third) < limit
     # every place for a leak (child AND adult lines: age not said) is on exactly one screen
-    from bot._contacts import audiences_for_age, merge_statuses
+    from bot.safety._contacts import audiences_for_age, merge_statuses
     from tests.helpers import content
 
     groups = audiences_for_age("unsaid")

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot._crisis import CATEGORIES, CrisisDetector, CrisisMatch, RuleError
-from bot._lint import run_lint
-from bot._textmatch import KeywordRules, PatternError, normalize, prepare
+from bot.safety._crisis import CATEGORIES, CrisisDetector, CrisisMatch, RuleError
+from bot.authoring._lint import run_lint
+from bot.safety._textmatch import KeywordRules, PatternError, normalize, prepare
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -13,7 +13,7 @@ import yaml
 
 from benchmarks.crisis import evaluate, load_split, table
 from benchmarks.stats import ROOT
-from bot._crisis import CATEGORIES, CrisisDetector
+from bot.safety._crisis import CATEGORIES, CrisisDetector
 from tests.helpers import content
 
 LANGS = ("ja", "en")

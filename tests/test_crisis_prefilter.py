@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.crisis import PARA_EN, PARA_JA, load_split
-from bot._crisis import CrisisDetector, fold
-from bot._textmatch import prepare
+from bot.safety._crisis import CrisisDetector, fold
+from bot.safety._textmatch import prepare
 from tests.helpers import content
 
 TRAIN = load_split("train") or {}

@@ -1,4 +1,4 @@
-"""bot._datetimes: parsing typed dates and times, formatting them, slot values."""
+"""bot.answers._datetimes: parsing typed dates and times, formatting them, slot values."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot._datetimes import JST, When, format_when, parse_when, parse_when_ex
+from bot.answers._datetimes import JST, When, format_when, parse_when, parse_when_ex
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 NOW = datetime(2026, 11, 25, 1, 30, tzinfo=TOKYO)  # a Wednesday, 01:30 at night

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot import Event, load_content
-from bot._conversation import Conversation
+from bot.engine._conversation import Conversation
 from storage import MemoryStore
 from tests.helpers import Chat
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot import ContentError, load_content
-from bot._lint import lint
+from bot.authoring._lint import lint
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -121,7 +121,7 @@ def test_lint_reports_the_same_problems(engine_root):
 
 
 def test_the_real_content_is_valid():
-    from bot._lint import is_error
+    from bot.authoring._lint import is_error
     from tests.helpers import ROOT
 
     assert [str(p) for p in lint(ROOT) if is_error(p)] == []

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot._intents import INTENT_ORDER, IntentDetector, label_key
-from bot._textmatch import KeywordRules, PatternError
+from bot.safety._intents import INTENT_ORDER, IntentDetector, label_key
+from bot.safety._textmatch import KeywordRules, PatternError
 
 ROOT = Path(__file__).resolve().parent.parent
 SAFETY = {

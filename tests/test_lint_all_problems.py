@@ -12,7 +12,7 @@ import re
 import shutil
 from pathlib import Path
 
-from bot._lint import run_lint
+from bot.authoring._lint import run_lint
 from tests.helpers import ROOT
 
 LOCATION = re.compile(r"^([\w./-]+\.yaml):(\d+): ")
@@ -113,17 +113,17 @@ def test_a_malformed_intent_keyword_is_named_at_its_line(tmp_path):
 def test_every_error_has_one_root_per_package_and_the_docs_name_them_all():
     import inspect
 
-    import bot._contacts
-    import bot._crisis
+    import bot.safety._contacts
+    import bot.safety._crisis
     import bot._errors
-    import bot._machines
-    import bot._textmatch
+    import bot.content._machines
+    import bot.safety._textmatch
     import storage
     from bot._errors import ContentError, KakekomiError
     from storage import StorageError
 
-    bot_errors = {obj for module in (bot._errors, bot._contacts, bot._crisis, bot._machines,
-                                     bot._textmatch)
+    bot_errors = {obj for module in (bot._errors, bot.safety._contacts, bot.safety._crisis, bot.content._machines,
+                                     bot.safety._textmatch)
                   for _, obj in inspect.getmembers(module, inspect.isclass)
                   if issubclass(obj, Exception) and obj.__module__.startswith("bot.")}
     assert {e.__name__ for e in bot_errors} >= {"PatternError", "RuleError", "DirectoryError",
@@ -143,7 +143,7 @@ def test_every_error_has_one_root_per_package_and_the_docs_name_them_all():
 
 
 def test_a_contact_file_error_is_a_content_error_with_its_place(tmp_path):
-    from bot._contacts import ContactDirectory
+    from bot.safety._contacts import ContactDirectory
     from bot._errors import ContentError
 
     path = tmp_path / "x.yaml"

@@ -1,4 +1,4 @@
-"""bot._memo: the consultation memo as text and as a file, and splitting long texts."""
+"""bot.answers._memo: the consultation memo as text and as a file, and splitting long texts."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot._memo import memo_document, render_memo, split_text
+from bot.answers._memo import memo_document, render_memo, split_text
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 NOW = datetime(2026, 11, 25, 1, 30, tzinfo=TOKYO)
@@ -103,7 +103,7 @@ def test_line_breaks_of_every_kind_become_indented_lines() -> None:
 
 
 def test_other_value_kinds() -> None:
-    from bot._datetimes import When
+    from bot.answers._datetimes import When
 
     slots = {
         "a": When(datetime(2026, 11, 24, 23, 10, tzinfo=TOKYO), True),

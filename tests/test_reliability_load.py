@@ -1,6 +1,6 @@
 """Load: 2,000 people at once through the stand-in; all are answered, each in order.
 
-The bot is the real Application from bot.channels.telegram.build_application, in this
+The bot is the real Application from bot.channels.telegram._channel.build_application, in this
 process, long polling the loopback stand-in over HTTP (not process_update: the whole
 path, getUpdates batches and the per-person update processor included), over a real
 SqliteStore. Its AIORateLimiter is left out: it caps every bot at Telegram's 30

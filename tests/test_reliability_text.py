@@ -1,6 +1,6 @@
 """Whatever text arrives, the bot answers it: no crash, no slow path, no traceback.
 
-Text is cleaned once where it enters (``bot._events.clean_text``, run for every Event):
+Text is cleaned once where it enters (``bot.engine._events.clean_text``, run for every Event):
 lone surrogates become U+FFFD, control characters other than tab and newline go, and
 at most 4,096 characters reach the engine. Numbers pick buttons only in the short form
 buttons use (1-3 digits after NFKC); ``፩``, ``٣`` and a 5,000-digit line are text.
@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot import Event
-from bot._events import MAX_TEXT, clean_text, small_number
+from bot.engine._events import MAX_TEXT, clean_text, small_number
 from storage import MemoryStore, SqliteStore
 from tests.botapi_stub import BotApiStub
 from tests.helpers import ROOT, Chat, content

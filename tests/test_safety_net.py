@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot import Event, Reply
-from bot._turn import Turn
+from bot.engine._turn import Turn
 from bot.channels.terminal import TerminalChat
 from storage import SqliteStore
 from tests.botapi_stub import BotApiStub
@@ -85,7 +85,7 @@ async def test_a_bug_while_typing_keeps_the_conversation_and_its_language(store,
     chat = await Chat.start(lang="en", now=NIGHT, store=store)
     await chat.press("menu.after_sending")
     position = await chat.position()
-    monkeypatch.setattr("bot._engine.Dialogue._text", broken_async)
+    monkeypatch.setattr("bot.engine._dialogue.Dialogue._text", broken_async)
 
     chat.lang = "ja"  # the channel's hint says Japanese; the conversation is in English
     with caplog.at_level(logging.INFO):

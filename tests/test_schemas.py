@@ -13,8 +13,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from bot._lint import content_files, run_lint, schema_problems
-from bot._yamlsrc import load_yaml_as_written
+from bot.authoring._lint import content_files, run_lint, schema_problems
+from bot.content._yamlsrc import load_yaml_as_written
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"

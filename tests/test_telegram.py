@@ -15,11 +15,11 @@ import httpx
 import pytest
 
 from bot import Button, Event, OutMessage, Reply, Settings
-from bot.channels import _telegram_webhook as telegram_webhook
-from bot.channels import telegram as telegram_channel
-from bot.channels._telegram_logging import redact
-from bot.channels._telegram_outbound import keyboard, split_text, utf16_len
-from bot.channels.telegram import api_urls
+from bot.channels.telegram import _webhook as telegram_webhook
+from bot.channels.telegram import _channel as telegram_channel
+from bot.channels.telegram._logging import redact
+from bot.channels.telegram._outbound import keyboard, split_text, utf16_len
+from bot.channels.telegram._channel import api_urls
 from storage import MemoryStore, SqliteStore, load_secret
 from tests.botapi_stub import BotApiStub, User
 from tests.telegram_fixtures import ALICE, BOB, SECRET, RunningBot, engine_content
@@ -381,7 +381,7 @@ async def test_many_people_in_parallel_are_not_serialised(stub, content):
 
 async def test_a_surge_of_presses_is_acknowledged_before_any_is_handled(stub, content):
     """Telegram wants presses answered within seconds: answers go first, handling waits."""
-    from bot.channels._telegram_inbound import ANSWERS_AT_ONCE
+    from bot.channels.telegram._inbound import ANSWERS_AT_ONCE
 
     running = RunningBot(stub, content, MemoryStore(secret=SECRET), rate_limiter=False)
     await running.start()

@@ -16,7 +16,7 @@ import socket
 import httpx
 import pytest
 
-from bot.channels._telegram_logging import RedactContent
+from bot.channels.telegram._logging import RedactContent
 from storage import MemoryStore
 from tests.botapi_stub import BotApiStub, User
 from tests.telegram_fixtures import (

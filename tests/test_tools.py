@@ -15,13 +15,13 @@ import yaml
 
 from bot import load_content
 from bot.__main__ import main
-from bot._graph import mermaid_id, render_graph
-from bot._lint import (BUTTON_LABEL_LIMIT, MAX_BUTTONS, PHONE_TEXT_LIMIT, TELEGRAM_TEXT_LIMIT,
+from bot.authoring._graph import mermaid_id, render_graph
+from bot.authoring._lint import (BUTTON_LABEL_LIMIT, MAX_BUTTONS, PHONE_TEXT_LIMIT, TELEGRAM_TEXT_LIMIT,
                        is_error, run_lint)
-from bot._lint import lint as full_lint
-from bot._reload import watch_content
-from bot._script import reading_order, render_script
-from bot._tools import DOCS_DIR, stale_docs
+from bot.authoring._lint import lint as full_lint
+from bot.authoring._reload import watch_content
+from bot.authoring._script import reading_order, render_script
+from bot.authoring._tools import DOCS_DIR, stale_docs
 from tests.helpers import ROOT, Chat
 from tests.helpers import content as real_content
 

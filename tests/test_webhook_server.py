@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.channels.telegram import HttpLimits
+from bot.channels.telegram._channel import HttpLimits
 from storage import MemoryStore
 from tests.botapi_stub import BotApiStub
 from tests.telegram_fixtures import (

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import load_content
-from bot._tools import COVERAGE_FILE, all_states, print_coverage, write_coverage
+from bot.authoring._tools import COVERAGE_FILE, all_states, print_coverage, write_coverage
 from tests.helpers import ROOT, VISITED, Chat
 
 TESTS = Path(__file__).resolve().parent

@@ -4,7 +4,7 @@ Works interactively and with piped input (one answer a line); ends at end of inp
 A number picks a shown button; anything else goes to the engine as text.
 
 Input is untrusted bytes: invalid UTF-8 is decoded with U+FFFD in its place, and the
-event cleans what is left (control characters, length; see ``bot._events.clean_text``).
+event cleans what is left (control characters, length; see ``bot.engine._events.clean_text``).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import sys
 from dataclasses import replace
 from typing import TextIO
 
-from .._engine import Dialogue
-from .._events import MAX_TEXT, Button, Event, Reply, small_number
+from ..engine import Dialogue
+from ..engine import MAX_TEXT, Button, Event, Reply, small_number
 
 
 class TerminalChat:

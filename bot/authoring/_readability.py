@@ -170,7 +170,7 @@ def _block_sets(blocks: list[Any], age: str) -> list[list[Any]]:
 
 
 def _contacts_length(content: Any, blocks: list[Any], age: str, lang: str) -> int:
-    from ._contacts import audiences_for_age, merge_statuses, render_contacts
+    from ..safety._contacts import audiences_for_age, merge_statuses, render_contacts
 
     directory = content.directory
     if directory is None or not blocks:

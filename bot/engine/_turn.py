@@ -7,12 +7,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ._content import MENU_FLOW, Content
+from ..content._loader import MENU_FLOW, Content
 from ._conversation import Conversation
 from ._events import Button, Document, OutMessage, Reply
-from ._flows import Block, Choice, State
-from ._machines import FlowMoveError
-from ._memo import memo_document, render_memo, split_text
+from ..content._flows import Block, Choice, State
+from ..content._machines import FlowMoveError
+from ..answers._memo import memo_document, render_memo, split_text
 
 JST = ZoneInfo("Asia/Tokyo")
 MAX_AUTO_STEPS = 60
@@ -117,7 +117,7 @@ class Turn:
         """One list for all of a state's contact blocks: each contact once, open ones first."""
         if self.content.directory is None:
             return
-        from ._contacts import audiences_for_age, merge_statuses, render_contacts
+        from ..safety._contacts import audiences_for_age, merge_statuses, render_contacts
 
         groups = audiences_for_age(self.conv.slots.get("age"))
         merged = merge_statuses(

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from ._errors import ContentError, Problem
+from .._errors import ContentError, Problem
 
 
 class SrcDict(dict):

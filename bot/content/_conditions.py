@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ._errors import Problem
+from .._errors import Problem
 
 TIME_WINDOWS = {"late_night": (23, 5), "night": (21, 6), "daytime": (8, 18)}
 

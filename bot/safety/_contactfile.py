@@ -3,7 +3,7 @@
 The YAML is composed into nodes (not loaded into plain values) so that every
 mistake can name its line, and so that times like ``17:15`` are read as the
 text that was written (plain YAML 1.1 would turn them into the number 1035).
-The format itself is described in :mod:`bot._contacts`.
+The format itself is described in :mod:`bot.safety._contacts`.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from typing import Any
 
 from transitions.extensions.asyncio import AsyncMachine
 
-from ._errors import KakekomiError
+from .._errors import KakekomiError
 from ._flows import Flow
 
 

@@ -19,8 +19,8 @@ import json
 from telegram.ext import Application
 from tornado import httputil
 
-from ._http import Answer, HardenedServer, HttpLimits
-from ._telegram_bot import UpdateCounter, readable_update
+from .._http import Answer, HardenedServer, HttpLimits
+from ._bot import UpdateCounter, readable_update
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 _JSON = "application/json"

@@ -17,8 +17,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ._content import Content, load_content
-from ._errors import ContentError
+from ..content._loader import Content, load_content
+from .._errors import ContentError
 from ._graph import render_graph
 from ._script import render_index, render_script, script_file
 

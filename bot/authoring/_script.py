@@ -12,8 +12,8 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
-from ._content import MENU_FLOW, Content
-from ._flows import Ask, Block, Choice, Flow, State
+from ..content._loader import MENU_FLOW, Content
+from ..content._flows import Ask, Block, Choice, Flow, State
 from ._graph import ENGINE_CALLS, called_flows, flow_links, render_graph, words
 
 LANG_NAMES = {"ja": "日本語", "en": "English"}

@@ -23,7 +23,7 @@ from telegram.ext import ContextTypes
 
 from storage import ConversationStore
 
-from .._errors import KakekomiError
+from ..._errors import KakekomiError
 
 log = logging.getLogger("kakekomi.telegram")
 

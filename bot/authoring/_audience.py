@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ._conditions import Condition
+from ..content._conditions import Condition
 
 AGES = ("under18", "unsaid", "unset", "adult")
 NOT_ADULT = frozenset({"under18", "unsaid", "unset"})

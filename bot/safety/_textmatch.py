@@ -42,7 +42,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ._errors import ContentError
+from .._errors import ContentError
 
 __all__ = ["KeywordRules", "PatternError", "locale_list", "normalize", "prepare"]
 

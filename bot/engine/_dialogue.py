@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 
 from storage import ConversationStore, CorruptDatabaseError, StorageError
 
-from ._content import MENU_FLOW, Content
+from ..content._loader import MENU_FLOW, Content
 from ._conversation import Conversation
-from ._datetimes import parse_when_ex
+from ..answers._datetimes import parse_when_ex
 from ._events import MEDIA_KINDS, Button, Event, OutMessage, Reply, small_number
-from ._errors import KakekomiError
+from .._errors import KakekomiError
 from ._turn import Turn
 
 log = logging.getLogger("kakekomi.engine")
@@ -521,7 +521,7 @@ class Dialogue:
         await turn.run()
 
 
-from ._flows import Block  # noqa: E402
+from ..content._flows import Block  # noqa: E402
 
 _CRISIS_BLOCK = Block("contacts", "crisis")
 

@@ -15,7 +15,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from ._datetimes import JST, When, format_when
-from ._events import clean_surrogates
+from ..engine._events import clean_surrogates
 
 __all__ = ["memo_document", "render_memo", "split_text"]
 

@@ -39,17 +39,17 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from storage import ConversationStore
 
-from .. import COMMANDS
-from .._content import Content
-from .._engine import Dialogue
-from .._errors import StartupError
-from .._settings import Settings
-from ._http import HardenedServer, HttpLimits
-from ._telegram_bot import KakekomiBot
-from ._telegram_inbound import PerPersonUpdateProcessor, TelegramInbound
-from ._telegram_logging import configure_logging, error_handler, polling_error, redact
-from ._telegram_webhook import webhook_server
-from ._telegram_outbound import split_text
+from ... import COMMANDS
+from ...content import Content
+from ...engine import Dialogue
+from ..._errors import StartupError
+from ..._settings import Settings
+from .._http import HardenedServer, HttpLimits
+from ._bot import KakekomiBot
+from ._inbound import PerPersonUpdateProcessor, TelegramInbound
+from ._logging import configure_logging, error_handler, polling_error, redact
+from ._webhook import webhook_server
+from ._outbound import split_text
 
 __all__ = [
     "ALLOWED_UPDATES",

@@ -24,7 +24,7 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from .._events import Button, OutMessage, Reply
+from ...engine import Button, OutMessage, Reply
 
 log = logging.getLogger("kakekomi.telegram")
 T = TypeVar("T")

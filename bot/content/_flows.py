@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._conditions import Condition, parse_condition
-from ._errors import Problem
+from .._errors import Problem
 
 SPECIAL_TARGETS = ("@menu", "@back", "@return")
 ASK_TYPES = ("text", "datetime")

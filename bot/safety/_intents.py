@@ -5,14 +5,14 @@ Rules live in each language's ``locales/<lang>/safety.yaml``::
     intents:
       threat:
         label: 脅されている            # shown in "what I understood"
-        keywords: [脅さ, 晒すぞ, …]   # bot._textmatch syntax
+        keywords: [脅さ, 晒すぞ, …]   # bot.safety._textmatch syntax
         exclusions: []               # optional
 
 Constructor the engine calls::
 
     IntentDetector.from_locale_values({"ja": ja_values, "en": en_values})
 
-with the same value shapes as :class:`bot._crisis.CrisisDetector` (nested tree
+with the same value shapes as :class:`bot.safety._crisis.CrisisDetector` (nested tree
 or flat dotted keys). Keywords of all languages are merged per intent, and every
 message is checked against all of them. The label is a locale text the engine
 reads itself: ``intents.<name>.label``.

@@ -13,7 +13,7 @@ The rules are content, not code: counsellors edit them in every language's
         act_done: [リスカした!いくら]
       exclusions: [必死, 死角]           # words that merely contain a cue
 
-A rule is a phrase in the keyword syntax of :mod:`bot._textmatch` (word edges,
+A rule is a phrase in the keyword syntax of :mod:`bot.safety._textmatch` (word edges,
 folded kana and width, ``…`` for "then, within 10 characters"), plus:
 
 ``{name}``

@@ -40,7 +40,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from ._errors import ContentError, Problem
+from .._errors import ContentError, Problem
 
 __all__ = [
     "AUDIENCES",

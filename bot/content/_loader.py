@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._errors import ContentError, Problem
+from .._errors import ContentError, Problem
 from ._flows import Flow, State, parse_flow, reachable_states
 from ._locales import Locales, load_locales
 from ._machines import FlowMachine
@@ -239,11 +239,11 @@ def _check_across(content: Content, problems: list[Problem]) -> None:
 
 def _attach_safety(content: Content, problems: list[Problem]) -> None:
     """Crisis words and free-text intents (their rules live in locales)."""
-    from ._crisis import CrisisDetector
-    from ._intents import IntentDetector
+    from ..safety._crisis import CrisisDetector
+    from ..safety._intents import IntentDetector
 
-    from ._crisis import RuleError
-    from ._textmatch import PatternError
+    from ..safety._crisis import RuleError
+    from ..safety._textmatch import PatternError
 
     values = content.locales.values
     try:
@@ -264,7 +264,7 @@ def _attach_safety(content: Content, problems: list[Problem]) -> None:
 
 def _pattern_problems(content: Content, prefix: str, fallback: str) -> list[Problem]:
     """Each keyword under ``prefix`` that cannot be compiled, at its own file and line."""
-    from ._textmatch import PatternError, pattern_atoms
+    from ..safety._textmatch import PatternError, pattern_atoms
 
     found = []
     for lang, table in content.locales.values.items():
@@ -283,14 +283,14 @@ def _pattern_problems(content: Content, prefix: str, fallback: str) -> list[Prob
 
 def _attach_directory(content: Content, problems: list[Problem]) -> None:
     """The contact directory: contacts/*.yaml."""
-    from ._contacts import ContactDirectory, DirectoryError
+    from ..safety._contacts import ContactDirectory, DirectoryError
 
     paths = sorted((content.root / "contacts").glob("*.yaml"))
     try:
         content.directory = ContactDirectory.load(paths)
     except DirectoryError as exc:
         # The load stops at the first mistake; read again to name every one, each once.
-        from ._contactfile import directory_problems
+        from ..safety._contactfile import directory_problems
 
         found = {(e.file, e.line, e.problem) for e in directory_problems(paths)}
         found.add((exc.file, exc.line, exc.problem))

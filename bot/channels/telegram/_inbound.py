@@ -19,9 +19,9 @@ from telegram.ext import BaseUpdateProcessor, ContextTypes
 
 from storage import ConversationStore, StorageError
 
-from .._engine import Dialogue
-from .._events import Event
-from ._telegram_outbound import NO_PREVIEW, ReplySender
+from ...engine import Dialogue
+from ...engine import Event
+from ._outbound import NO_PREVIEW, ReplySender
 
 log = logging.getLogger("kakekomi.telegram")
 

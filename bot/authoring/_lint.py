@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ._audience import NOT_ADULT, adult_only_keys, analyse_ages, exposures
-from ._content import MENU_FLOW, Content, load_content, used_keys
-from ._errors import ContentError, Problem
+from ..content._loader import MENU_FLOW, Content, load_content, used_keys
+from .._errors import ContentError, Problem
 from ._graph import called_flows, flow_links, subflow_only
 from ._readability import MESSAGE_LIMIT, law_mentions, long_messages, unglossed_words
 
@@ -137,7 +137,7 @@ def _button_keys(content: Content) -> dict[str, tuple[str, str, int]]:
         for state in flow.states.values():
             for choice in state.buttons:
                 keys.setdefault(choice.text, (f"{flow.id}/{state.name}", flow.file, choice.line))
-    from ._turn import NAV_LABELS
+    from ..engine._turn import NAV_LABELS
 
     for key in NAV_LABELS.values():
         keys.setdefault(key, ("the engine's buttons", "bot/_turn.py", 1))
@@ -290,8 +290,8 @@ def schema_problems(root: Path, schema_dir: Path | None = None) -> list[Problem]
                             "against docs/*.schema.json (pip install 'kakekomi[dev]')")]
     import json
 
-    from ._settings import SCHEMA_DIR
-    from ._yamlsrc import load_yaml_as_written
+    from .._settings import SCHEMA_DIR
+    from ..content._yamlsrc import load_yaml_as_written
 
     schema_dir = schema_dir or SCHEMA_DIR
     validators: dict[str, Any] = {}
