@@ -4,8 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BROWSER := $(VENV)/.browser
 
-.PHONY: run test lint bench docs coverage wheel-check clean
+.PHONY: run test lint bench docs coverage wheel-check screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,10 +14,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+# The browser tests (tests/browser/): Playwright from PyPI, and Debian's Chromium and Japanese
+# fonts from apt when missing (as root; elsewhere one line says so and those tests skip).
+$(BROWSER): $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[dev,browser]'
+	sh tests/browser/install-browser.sh $@
+
 run: $(STAMP)
 	$(BIN)/kakekomi run $(ARGS)
 
-test: $(STAMP)
+test: $(STAMP) $(BROWSER)
 	$(BIN)/kakekomi lint
 	$(BIN)/python -m pytest $(ARGS)
 
@@ -33,6 +40,10 @@ coverage: $(STAMP)
 # another folder (tests/test_packaging.py; the build backend comes from PyPI).
 wheel-check: $(STAMP)
 	$(BIN)/python -m pytest tests/test_packaging.py $(ARGS)
+
+# Phone-size pictures of the web chat (ja, en) for the README, into docs/screenshots/.
+screenshots: $(BROWSER)
+	$(BIN)/python -m tests.browser.screenshots $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(ARGS)
