@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.safety._intents import INTENT_ORDER, IntentDetector, label_key
+from bot.safety._intents import INTENT_ORDER, IntentDetector
 from bot.safety._textmatch import KeywordRules, PatternError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,7 +111,6 @@ def test_every_intent_has_a_label_and_keywords_in_both_languages() -> None:
             assert spec["keywords"], (lang, name)
             assert isinstance(spec.get("exclusions"), list), (lang, name)
             KeywordRules(spec["keywords"], spec["exclusions"])  # compiles
-    assert label_key("threat") == "intents.threat.label"
 
 
 def test_flat_locale_values_work_too() -> None:

@@ -55,21 +55,6 @@ class Condition:
             found |= part.slots_read()
         return found
 
-    def describe(self) -> str:
-        """A short human reading, for scripts and diagrams."""
-        if self.op in ("all", "any"):
-            joiner = " and " if self.op == "all" else " or "
-            return "(" + joiner.join(p.describe() for p in self.parts) + ")"
-        if self.op == "not":
-            return f"not {self.parts[0].describe()}"
-        if self.op == "time":
-            return f"time is {self.value}"
-        if self.op == "filled":
-            return f"{self.slot} {'answered' if self.value else 'not answered'}"
-        if self.op == "in":
-            return f"{self.slot} in {list(self.value)}"
-        return f"{self.slot} {self.op} {self.value}"
-
 
 def parse_condition(raw: Any, file: str, line: int, problems: list[Problem]) -> Condition | None:
     """Parse a condition mapping, appending problems instead of raising."""

@@ -25,7 +25,7 @@ from typing import Any
 
 from ._textmatch import KeywordRules, PatternError, locale_list, prepare
 
-__all__ = ["INTENT_ORDER", "IntentDetector", "label_key"]
+__all__ = ["INTENT_ORDER", "IntentDetector"]
 
 #: Known intents, in the order ``detect`` reports them. Intents found only in the
 #: locale files follow in alphabetical order.
@@ -38,11 +38,6 @@ INTENT_ORDER: tuple[str, ...] = (
     "minor",
     "app_link",
 )
-
-
-def label_key(name: str) -> str:
-    """The locale key of an intent's short label."""
-    return f"intents.{name}.label"
 
 
 def _intent_names(tree: Mapping[str, Any]) -> set[str]:

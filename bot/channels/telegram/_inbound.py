@@ -33,13 +33,14 @@ _COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
 _MEDIA = ("animation", "photo", "video", "video_note", "voice", "audio", "document")
 
 
-def lang_hint(update: Update) -> str | None:
-    """'ja', 'en' or None, from the Telegram app's language (a hint for new people only)."""
+def lang_hint(update: Update, locales: Any) -> str | None:
+    """The language serving the Telegram app's language (locales' `lang.serves`), or None.
+
+    A hint for new people only; `locales` is the content's Locales.
+    """
     user = update.effective_user
-    code = (user.language_code or "") if user else ""
-    if not code:
-        return None
-    return "ja" if code.lower().startswith("ja") else "en"
+    language_for: Callable[[str | None], str | None] = locales.language_for
+    return language_for(user.language_code if user else None)
 
 
 def media_kind(message: Message) -> str | None:
@@ -122,19 +123,28 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
         if person is not None:
             self._tails[person] = done  # taken before the first await: arrival order
         started = False
+
+        async def handle() -> None:
+            nonlocal started
+            started = True
+            await coroutine
+
+        handling = handle()
         self._in_flight += 1
         try:
             if self._on_arrival is not None:
                 await self._on_arrival(update)
             if previous is not None:
                 await asyncio.wait([previous])  # never cancels the predecessor
-            async with self._semaphore:  # the base class's, as in its process_update
-                started = True
-                await self.do_process_update(update, coroutine)
+            # The base class takes one of the max_concurrent_updates slots, then calls
+            # do_process_update: public API only, and current_concurrent_updates stays true.
+            await super().process_update(update, handling)
         finally:
             self._in_flight -= 1
-            if not started and hasattr(coroutine, "close"):
-                coroutine.close()  # type: ignore[attr-defined]
+            if not started:
+                handling.close()
+                if hasattr(coroutine, "close"):
+                    coroutine.close()  # type: ignore[attr-defined]
             done.set_result(None)
             if person is not None and self._tails.get(person) is done:
                 del self._tails[person]
@@ -201,7 +211,7 @@ class TelegramInbound:
             return
         if user is None or user.is_bot:
             return
-        hint = lang_hint(update)
+        hint = lang_hint(update, self.locales)
         query: CallbackQuery | None = update.callback_query
         if query is not None:
             if query.data is None:  # game buttons: not ours
@@ -262,7 +272,7 @@ class TelegramInbound:
             self._turned_away.clear()
         self._turned_away.add(chat_id)
         if first_time and chat_type != ChatType.CHANNEL:
-            lang = lang_hint(update) or self.dialogue.default_lang
+            lang = lang_hint(update, self.locales) or self.dialogue.default_lang
             text = self.locales.text(lang, "engine.private_only")
             try:
                 await bot.send_message(chat_id, text, link_preview_options=NO_PREVIEW)
