@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.answers._memo import memo_document, render_memo, split_text
+from bot.answers import memo_document, render_memo, split_text
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 NOW = datetime(2026, 11, 25, 1, 30, tzinfo=TOKYO)

@@ -18,7 +18,8 @@ from bot import Button, Event, OutMessage, Reply, Settings
 from bot.channels.telegram import _webhook as telegram_webhook
 from bot.channels.telegram import _channel as telegram_channel
 from bot.channels.telegram._logging import redact
-from bot.channels.telegram._outbound import keyboard, split_text, utf16_len
+from bot.channels.telegram._outbound import TEXT_LIMIT, keyboard
+from bot.engine import split_text, utf16_len
 from bot.channels.telegram._channel import api_urls
 from storage import MemoryStore, SqliteStore, load_secret
 from tests.botapi_stub import BotApiStub, User
@@ -81,7 +82,7 @@ async def test_person_walks_a_flow_to_its_end_by_buttons(bot, stub, content):
 
 
 async def test_command_menu_is_set_in_japanese_and_english(bot, stub, content):
-    assert set(stub.commands) == {"ja", ""}
+    assert set(stub.commands) == {"ja", "en", ""}  # "" = every other app language (English)
     ja = {c["command"]: c["description"] for c in stub.commands["ja"]}
     en = {c["command"]: c["description"] for c in stub.commands[""]}
     assert ja["start"] == t(content, "ja", "commands.start")
@@ -510,7 +511,7 @@ async def test_logs_carry_no_text_token_or_raw_id_after_a_failure(stub, content,
 
 def test_split_keeps_every_chunk_under_4096_utf16_units_and_pairs_intact():
     text = "あ" * 3000 + "\n" + "😀" * 3000 + " tail " + "x" * 5000
-    chunks = split_text(text)
+    chunks = split_text(text, TEXT_LIMIT)
     assert all(0 < utf16_len(c) <= 4096 for c in chunks)
     assert "".join(chunks).replace("\n", "").replace(" ", "") == text.replace("\n", "").replace(
         " ", ""
@@ -522,7 +523,7 @@ def test_split_keeps_every_chunk_under_4096_utf16_units_and_pairs_intact():
 
 def test_split_prefers_paragraphs_then_lines():
     text = "a" * 3000 + "\n\n" + "b" * 3000
-    assert split_text(text) == ["a" * 3000, "b" * 3000]
+    assert split_text(text, TEXT_LIMIT) == ["a" * 3000, "b" * 3000]
 
 
 def test_callback_data_over_64_bytes_is_refused_before_sending():

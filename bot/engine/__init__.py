@@ -6,6 +6,7 @@ Channels use only what this face exports: :class:`Dialogue` (one per process), t
 transport and reads no environment.
 """
 
+from ..answers import split_text, utf16_len
 from ._conversation import Conversation
 from ._dialogue import COMMANDS, Dialogue
 from ._events import (
@@ -23,5 +24,6 @@ from ._events import (
 
 __all__ = [
     "COMMANDS", "MAX_TEXT", "MEDIA_KINDS", "Button", "Conversation", "Dialogue", "Document",
-    "Event", "OutMessage", "Reply", "clean_surrogates", "clean_text", "small_number",
+    "Event", "OutMessage", "Reply", "clean_surrogates", "clean_text", "small_number", "split_text",
+    "utf16_len",
 ]

@@ -12,7 +12,7 @@ from ._conversation import Conversation
 from ._events import Button, Document, OutMessage, Reply
 from ..content._flows import Block, Choice, State
 from ..content._machines import FlowMoveError
-from ..answers._memo import memo_document, render_memo, split_text
+from ..answers import memo_document, render_memo, split_text
 
 JST = ZoneInfo("Asia/Tokyo")
 MAX_AUTO_STEPS = 60

@@ -24,7 +24,7 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from ...engine import Button, OutMessage, Reply
+from ...engine import Button, OutMessage, Reply, split_text, utf16_len
 
 log = logging.getLogger("kakekomi.telegram")
 T = TypeVar("T")
@@ -39,46 +39,6 @@ DELETE_BATCH = 100  # deleteMessages takes 1-100 ids
 # person a duplicate is better than silence. RetryAfter (429) is retried by AIORateLimiter.
 RETRY_PAUSES = (0.5, 1.5)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-
-
-def utf16_len(text: str) -> int:
-    """Length as Telegram counts it (UTF-16 code units): safe under either reading of 4096."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _fit(text: str, limit: int) -> int:
-    """Index of the longest prefix of `text` that is at most `limit` UTF-16 units."""
-    units = 0
-    for index, char in enumerate(text):
-        units += 2 if ord(char) > 0xFFFF else 1
-        if units > limit:
-            return index
-    return len(text)
-
-
-def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Cut plain text into chunks of at most `limit` UTF-16 units.
-
-    Cuts go at a paragraph break, else a line break, else a space, else between two
-    characters; Python strings index by code point, so a cut never splits a surrogate
-    pair. Chunks with no visible text are dropped (Telegram refuses empty messages).
-    """
-    chunks: list[str] = []
-    rest = text
-    while utf16_len(rest) > limit:
-        window = rest[: _fit(rest, limit)]
-        for separator, earliest in (("\n\n", len(window) // 2), ("\n", 1), (" ", 1)):
-            at = window.rfind(separator)
-            if at >= earliest:
-                chunk, rest = window[:at], rest[at + len(separator) :]
-                break
-        else:
-            chunk, rest = window, rest[len(window) :]
-        if chunk.strip():
-            chunks.append(chunk)
-    if rest.strip():
-        chunks.append(rest)
-    return chunks
 
 
 def keyboard(rows: list[list[Button]]) -> InlineKeyboardMarkup | None:
@@ -134,7 +94,7 @@ class ReplySender:
     async def send(self, out: OutMessage) -> list[int]:
         """One OutMessage: its text (split if long), then its document; buttons go last."""
         markup = keyboard(out.buttons)
-        chunks = split_text(out.text)
+        chunks = split_text(out.text, TEXT_LIMIT)
         caption = None
         if out.document is not None and len(chunks) == 1 and utf16_len(chunks[0]) <= CAPTION_LIMIT:
             caption, chunks = chunks[0], []
