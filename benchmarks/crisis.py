@@ -47,10 +47,12 @@ def load_split(name: str, root: Path = ROOT) -> dict[str, list[dict[str, Any]]] 
 
 
 def detector(root: Path = ROOT):
+    from bot._settings import languages
     from bot.safety._crisis import CrisisDetector
 
-    values = {lang: yaml.safe_load((root / "locales" / lang / "safety.yaml").read_text(encoding="utf-8"))
-              for lang in ("ja", "en")}
+    files = {lang: root / "locales" / lang / "safety.yaml" for lang in languages(root)}
+    values = {lang: yaml.safe_load(file.read_text(encoding="utf-8"))
+              for lang, file in files.items() if file.is_file()}
     return CrisisDetector.from_locale_values(values)
 
 

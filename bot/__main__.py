@@ -63,7 +63,8 @@ def _parser() -> argparse.ArgumentParser:
 
     def runtime(p: argparse.ArgumentParser) -> None:
         content(p)
-        p.add_argument("--lang", choices=["ja", "en"], help="language for new conversations")
+        p.add_argument("--lang", help="language: a folder in the content's locales/ "
+                       "(default ja); wins over a stored conversation's language")
         p.add_argument("--db", type=Path, help="SQLite file (default data/kakekomi.sqlite3; env KAKEKOMI_DB)")
         p.add_argument("--now", type=_parse_now, help="pretend it is this moment (content review)")
 

@@ -40,7 +40,16 @@ def default_data_dir() -> Path:
     return REPO_ROOT / "data" if IN_CHECKOUT else Path.cwd() / "data"
 
 
-LANGUAGES = ("ja", "en")
+DEFAULT_LANG = "ja"  # the language of new conversations unless --lang says otherwise
+
+
+def languages(content_root: Path) -> list[str]:
+    """The languages a content folder has: each folder in its locales/ (the default first)."""
+    folder = content_root / "locales"
+    found = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    return sorted(found, key=lambda lang: lang != DEFAULT_LANG)
+
+
 RETENTION_DAYS_MIN = 1
 RETENTION_DAYS_MAX = 3650  # ten years
 SECRET_MIN_CHARS = 22
@@ -78,7 +87,7 @@ class Settings:
     key_file: Path = field(default_factory=lambda: default_data_dir() / "secret.key")
     secret: str | None = field(default=None, repr=False)
     retention: timedelta = timedelta(days=30)
-    lang: str = "ja"
+    lang: str = DEFAULT_LANG
     now: datetime | None = None
     token: str | None = field(default=None, repr=False)
     api_base_url: str | None = None
@@ -143,8 +152,10 @@ class Settings:
                                 f"has no {', '.join(missing)} (a content folder holds flows/, "
                                 "locales/ and contacts/, like the ones kakekomi ships)")
         _check_database(name("db_path"), self.db_path)
-        if self.lang not in LANGUAGES:
-            raise SettingsError(name("lang"), f"must be one of {', '.join(LANGUAGES)}")
+        available = languages(self.content_root)
+        if self.lang not in available:
+            raise SettingsError(name("lang"), f"must be one of {', '.join(available) or '(none)'} "
+                                f"(the folders in {self.content_root / 'locales'})")
         if self.now is not None and self.now.tzinfo is None:
             raise SettingsError(name("now"), "needs a time zone, like 2026-11-29T02:00+09:00")
         if self.secret is not None:

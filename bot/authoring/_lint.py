@@ -33,7 +33,8 @@ MAX_BUTTONS = 8
 # Locale keys the engine and channels look up by a computed name, not from flows:
 # a key under these prefixes is never reported as unused. Add a prefix here when new
 # code looks texts up by a computed key (like memo.value.<slot>.<item>).
-USED_BY_CODE = ("engine.", "commands.", "crisis.", "intents.", "contacts.", "memo.", "common.")
+USED_BY_CODE = ("engine.", "commands.", "crisis.", "intents.", "contacts.", "memo.", "common.",
+                "lang.")
 # Flows that need not lead to any contacts: the menu (it offers "contacts now" itself)
 # and the memo (a form). Flows only ever run as sub-flows are exempt too: their caller is checked.
 CONTACTS_EXEMPT = (MENU_FLOW, "memo")

@@ -31,16 +31,21 @@ def add_commands(sub: Any) -> None:
     """Register the authoring subcommands."""
     script = sub.add_parser("script", help="a flow as a reading script for reviewers (Markdown)")
     script.add_argument("flow", help="flow id, e.g. after_sending")
-    script.add_argument("--lang", default="ja", choices=["ja", "en"], help="language of the texts")
+    script.add_argument("--lang", default="ja",
+                        help="language of the texts: a folder in locales/ (default ja)")
     script.add_argument("-o", "--output", type=Path, help="write to this file (default: print)")
     graph = sub.add_parser("graph", help="a flow as a Mermaid state diagram")
     graph.add_argument("flow", help="flow id, e.g. after_sending")
-    graph.add_argument("--lang", choices=["ja", "en"],
-                       help="label the buttons with their texts (default: locale keys)")
+    graph.add_argument("--lang", help="label the buttons with their texts in this language "
+                       "(a folder in locales/; default: locale keys)")
     graph.add_argument("-o", "--output", type=Path, help="write to this file (default: print)")
     docs = sub.add_parser("docs", help="regenerate docs/flows/: scripts and diagrams of every flow")
     docs.add_argument("-o", "--output", type=Path, help="folder to write (default: docs/flows)")
-    sub.add_parser("coverage", help="flow states the last full test run never visited")
+    coverage = sub.add_parser("coverage", help="flow states the last full test run never visited")
+    for p in (script, graph, docs, coverage):
+        p.add_argument("--content", dest="root", type=Path, default=argparse.SUPPRESS,
+                       help="content folder with flows/, locales/, contacts/ "
+                       "(env KAKEKOMI_CONTENT)")
 
 
 def run_command(command: str, args: argparse.Namespace, settings: Any) -> int:
@@ -61,6 +66,11 @@ def run_command(command: str, args: argparse.Namespace, settings: Any) -> int:
     if args.flow not in content.flows:
         known = ", ".join(sorted(content.flows))
         print(f"kakekomi: there is no flow {args.flow!r}; flows: {known}", file=sys.stderr)
+        return 2
+    lang = getattr(args, "lang", None)
+    if lang is not None and lang not in content.locales.languages:
+        print(f"kakekomi: --lang: must be one of {', '.join(content.locales.languages)} "
+              f"(the folders in {root / 'locales'})", file=sys.stderr)
         return 2
     if command == "script":
         text = render_script(content, args.flow, args.lang)

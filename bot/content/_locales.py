@@ -58,6 +58,42 @@ class Locales:
     def keys(self) -> set[str]:
         return set(self.values[self.default])
 
+    # ---- the languages themselves (locales/<lang>/common.yaml `lang:`) ----------------
+    def _own(self, lang: str, key: str) -> Any:
+        """A language's own value (never the default language's: a name is not a text)."""
+        return self.values.get(lang, {}).get(key)
+
+    def name(self, lang: str) -> str:
+        """The language's name in itself (`lang.name`), else its folder name."""
+        value = self._own(lang, "lang.name")
+        return value.strip() if isinstance(value, str) and value.strip() else lang
+
+    def joiner(self, lang: str) -> str:
+        """What joins a list of words in this language (`lang.joiner`; default ", ")."""
+        value = self._own(lang, "lang.joiner")
+        return value if isinstance(value, str) and value else ", "
+
+    def serves(self, lang: str) -> list[str]:
+        """App language codes this language answers (`lang.serves`; "*" = any other)."""
+        value = self._own(lang, "lang.serves")
+        codes = [value] if isinstance(value, str) else list(value or [])
+        return [c.strip().lower() for c in codes if isinstance(c, str) and c.strip()] or [lang]
+
+    def language_for(self, code: str | None) -> str | None:
+        """The language for an app's language code ("en-GB" → "en"), the one serving "*"
+        for any other code, or None (no code, or nobody serves it)."""
+        if not code:
+            return None
+        primary = code.strip().lower().replace("_", "-").split("-", 1)[0]
+        others = None
+        for lang in self.languages:
+            codes = self.serves(lang)
+            if primary in codes or code.strip().lower() in codes:
+                return lang
+            if "*" in codes and others is None:
+                others = lang
+        return others
+
 
 def _show(value: Any) -> str:
     if value in (None, "", []):

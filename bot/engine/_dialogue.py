@@ -11,19 +11,17 @@ import weakref
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from storage import ConversationStore, CorruptDatabaseError, StorageError
 
 from ..content._loader import MENU_FLOW, Content
 from ._conversation import Conversation
-from ..answers._datetimes import parse_when_ex
+from ..answers._datetimes import JST, parse_when_ex
 from ._events import MEDIA_KINDS, Button, Event, OutMessage, Reply, small_number
 from .._errors import KakekomiError
 from ._turn import Turn
 
 log = logging.getLogger("kakekomi.engine")
-JST = ZoneInfo("Asia/Tokyo")
 Send = Callable[[Reply], Awaitable[list[int]]]
 # Button data of "erase my unreadable record": acts only while the record is unreadable.
 ERASE_DAMAGED = "x.erase"
@@ -198,11 +196,8 @@ class Dialogue:
         turn = self._apology_turn(lang)
         crisis = self.content.crisis.detect(event.value) \
             if event.kind == "text" and self.content.crisis is not None else None
-        if crisis:
-            if crisis.urgent:
-                turn.say("crisis.call_now")  # an act already done: the emergency number first
-            turn.say("crisis.danger")  # the lines first, without a question to answer
-            turn.render_block(_CRISIS_BLOCK)
+        if crisis:  # the lines first, without a question to answer
+            turn.crisis_lines("crisis.danger", urgent=crisis.urgent)
         turn.say("engine.damaged.text" if damaged else "engine.storage_error")
         reply = turn.finish()
         if damaged:
@@ -237,8 +232,7 @@ class Dialogue:
         """Send a short apology and the crisis lines; whatever fails here is logged, not raised."""
         try:
             turn = self._apology_turn(lang)
-            turn.say("engine.unexpected")
-            turn.render_block(_CRISIS_BLOCK)  # every line open now, 110 among them
+            turn.crisis_lines("engine.unexpected")
             reply = turn.finish()
         except Exception as exc:  # noqa: BLE001 - the contact list itself failed: plain texts
             log.error("the apology could not be rendered: %s", type(exc).__name__)
@@ -316,8 +310,7 @@ class Dialogue:
                 turn.switch(target)
             await turn.run()
         elif name == "exit":
-            turn.reply.delete = list(conv.messages)
-            conv.messages.clear()
+            turn.quick_exit()
         elif name == "forget":
             conv.pending = {"kind": "forget"}
             turn.say("engine.forget.confirm")
@@ -349,15 +342,13 @@ class Dialogue:
         if token.startswith("b"):
             await turn.press(turn.state.buttons[int(token[1:])])
         elif token == "@exit":
-            turn.reply.delete = list(conv.messages)
-            conv.messages.clear()
+            turn.quick_exit()
         elif token in ("@menu", "@back"):
             if token == "@menu":
                 conv.remember_position()
             await turn.special(token)
         elif token == "!crisis_unsafe":
-            turn.say("crisis.danger")
-            turn.render_block(_CRISIS_BLOCK)
+            turn.crisis_lines("crisis.danger")
             turn.wait_with(["!continue"])
             conv.pending = {"kind": "crisis", **_kept(pending)}
         elif token in ("!crisis_safe", "!continue") and pending and pending.get("intents"):
@@ -487,7 +478,7 @@ class Dialogue:
     def _confirm_intents(self, turn: Turn, intents: list[str]) -> None:
         """'I understood: …, right?' with yes/no; yes follows the intents' route."""
         labels = [turn.t(f"intents.{name}.label") for name in intents]
-        joiner = "、" if turn.conv.lang == "ja" else ", "
+        joiner = self.content.locales.joiner(turn.conv.lang)
         turn.conv.pending = {"kind": "intent", "intents": list(intents)}
         turn.say("engine.intent.confirm", topics=joiner.join(dict.fromkeys(labels)))
         turn.wait_with(["!intent_yes", "!intent_no"])
@@ -495,10 +486,7 @@ class Dialogue:
     def _crisis_screen(self, turn: Turn, *, urgent: bool = False,
                        intents: list[str] | None = None) -> None:
         turn.conv.pending = {"kind": "crisis", **_kept({"urgent": urgent, "intents": intents})}
-        if urgent:
-            turn.say("crisis.call_now")  # an act already done: the emergency number first
-        turn.say("crisis.message")
-        turn.render_block(_CRISIS_BLOCK)
+        turn.crisis_lines("crisis.message", urgent=urgent)
         turn.say("crisis.ask")  # the question next to its buttons, after the lines
         turn.wait_with(["!crisis_safe", "!crisis_unsafe"])
 
@@ -519,11 +507,6 @@ class Dialogue:
         conv.stack.clear()
         turn.switch(routes[0].flow, routes[0].at)
         await turn.run()
-
-
-from ..content._flows import Block  # noqa: E402
-
-_CRISIS_BLOCK = Block("contacts", "crisis")
 
 
 def _kept(pending: dict[str, Any] | None) -> dict[str, Any]:

@@ -5,19 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from ..content._loader import MENU_FLOW, Content
 from ._conversation import Conversation
 from ._events import Button, Document, OutMessage, Reply
 from ..content._flows import Block, Choice, State
 from ..content._machines import FlowMoveError
-from ..answers import memo_document, render_memo, split_text
+from ..answers import JST, memo_document, render_memo, split_text
 
-JST = ZoneInfo("Asia/Tokyo")
 MAX_AUTO_STEPS = 60
 TEXT_LIMIT = 3800
 TICK = "✅ "
+CRISIS_BLOCK = Block("contacts", "crisis")
 BULLETS = ("・", "•", "- ", "✅", "⚠", "□", "⬜", "☐")
 # What each navigation token's label is.
 NAV_LABELS = {
@@ -146,6 +145,22 @@ class Turn:
                 name, data = memo_document(fields, slots, lang, self.t, self.now)
                 self.documents.append(Document(name, data))
                 self.reply.keys.append("memo:file")
+
+    def crisis_lines(self, lead: str, *, urgent: bool = False) -> None:
+        """The one crisis screen: 119 first when an act is already done, a lead text, every line.
+
+        The crisis question, the safety net's apology and the storage apology all show
+        the lines through here, so they can never drift apart.
+        """
+        if urgent:
+            self.say("crisis.call_now")  # an act already done: the emergency number first
+        self.say(lead)
+        self.render_block(CRISIS_BLOCK)  # every line open now, 110 among them
+
+    def quick_exit(self) -> None:
+        """Ask the channel to erase every message of this conversation it can."""
+        self.reply.delete = list(self.conv.messages)
+        self.conv.messages.clear()
 
     def wait_here(self) -> None:
         """Show the current state's buttons (and the navigation) and stop."""

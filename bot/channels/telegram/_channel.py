@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import secrets
 import signal
 from datetime import timedelta
@@ -144,18 +145,26 @@ def build_application(
     return app
 
 
+_LANGUAGE_CODE = re.compile(r"[a-z]{2}")  # setMyCommands takes a two-letter ISO 639-1 code
+
+
 async def _set_commands(app: Application, content: Content) -> None:
-    """The command menu in Japanese and, for everyone else, English (texts from locales)."""
+    """The command menu in every language, for the app languages each serves (`lang.serves`
+    in its locale; "*" is the menu for everyone else, set without a language_code)."""
     locales = content.locales
     names = [n for n in COMMANDS if locales.has(f"commands.{n}")] or list(COMMANDS)
-    for lang, language_code in (("ja", "ja"), ("en", None)):
-        if lang not in locales.values:
-            continue
+    done: set[str | None] = set()
+    for lang in locales.languages:
         commands = [BotCommand(n, (locales.text(lang, f"commands.{n}") or n)[:256]) for n in names]
-        try:
-            await app.bot.set_my_commands(commands, language_code=language_code)
-        except TelegramError as exc:  # a menu is a nicety: never block the start
-            log.warning("setMyCommands (%s) failed: %s", lang, type(exc).__name__)
+        for code in locales.serves(lang):
+            language_code = None if code == "*" else code
+            if language_code in done or not (code == "*" or _LANGUAGE_CODE.fullmatch(code)):
+                continue  # the first language to serve a code has it; Telegram wants ISO 639-1
+            done.add(language_code)
+            try:
+                await app.bot.set_my_commands(commands, language_code=language_code)
+            except TelegramError as exc:  # a menu is a nicety: never block the start
+                log.warning("setMyCommands (%s) failed: %s", lang, type(exc).__name__)
 
 
 async def start_application(
