@@ -521,3 +521,48 @@ async def test_contacts_now_shows_a_long_list_a_screen_at_a_time(lang: str) -> N
         name = st.contact.display_name(lang)
         assert sum(f"{name}（" in page or f"{name} (" in page
                    for page in (first, second, third)) == 1, name
+
+
+# ---- one list of topics and audiences -------------------------------------------------------
+
+
+def _enums_under(node: object, names: tuple[str, ...], found: list[list[str]]) -> list[list[str]]:
+    """Every enum given for a property called one of `names`, anywhere in a JSON Schema."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in names and isinstance(value, dict):
+                for holder in (value, value.get("items")):
+                    if isinstance(holder, dict) and "enum" in holder:
+                        found.append(holder["enum"])
+            _enums_under(value, names, found)
+    elif isinstance(node, list):
+        for item in node:
+            _enums_under(item, names, found)
+    return found
+
+
+def test_schemas_offer_exactly_the_topics_and_audiences_the_directory_knows() -> None:
+    import json
+
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    flow = json.loads((docs / "flow.schema.json").read_text(encoding="utf-8"))
+    contacts = json.loads((docs / "contacts.schema.json").read_text(encoding="utf-8"))
+    topic_enums = [flow["$defs"]["topic"]["enum"]] + _enums_under(contacts, ("topics",), [])
+    audience_enums = _enums_under(flow, ("for",), []) + _enums_under(contacts, ("for",), [])
+    assert len(topic_enums) == 2 and len(audience_enums) == 2
+    for enum in topic_enums:
+        assert set(enum) == TOPICS and len(enum) == len(TOPICS)
+    for enum in audience_enums:
+        assert set(enum) == AUDIENCES and len(enum) == len(AUDIENCES)
+
+
+def test_a_flow_naming_an_unknown_topic_is_told_the_known_ones() -> None:
+    from bot.content._flows import parse_flow
+
+    text = (ROOT / "flows" / "after_sending.yaml").read_text(encoding="utf-8")
+    assert "- contacts: extortion\n" in text
+    raw = yaml.safe_load(text.replace("- contacts: extortion\n", "- contacts: astrology\n", 1))
+    problems: list = []
+    parse_flow(raw, "flows/after_sending.yaml", "after_sending", problems)
+    unknown = [p.message for p in problems if "astrology" in p.message]
+    assert len(unknown) == 1 and all(t in unknown[0] for t in TOPICS), problems

@@ -12,12 +12,11 @@ from typing import Any
 
 from ._conditions import Condition, parse_condition
 from .._errors import Problem
+from ..safety._contacts import AUDIENCES, TOPICS  # the one list of each, with the directory
 
 SPECIAL_TARGETS = ("@menu", "@back", "@return")
 ASK_TYPES = ("text", "datetime")
 BLOCK_KINDS = ("contacts", "checklist", "memo")
-CONTACT_TOPICS = ("extortion", "leak", "legal", "sexual_violence", "children", "crisis", "police")
-AUDIENCES = ("minor", "adult", "guardian")
 # A contact list shows the best few ("first"); "more" the next few it left out; "more2" the
 # rest after those (issue 14: each page fits a phone).
 CONTACT_PARTS = ("first", "more", "more2")
@@ -316,13 +315,13 @@ class _Parser:
                 part = value.get("part", "first")
                 value = value.get("topic")
                 if audience is not None and audience not in AUDIENCES:
-                    self.bad(item_line, f"contacts 'for:' must be one of {list(AUDIENCES)}")
+                    self.bad(item_line, f"contacts 'for:' must be one of {sorted(AUDIENCES)}")
                     continue
                 if part not in CONTACT_PARTS:
                     self.bad(item_line, f"contacts 'part:' must be one of {list(CONTACT_PARTS)}")
                     continue
-            if kind == "contacts" and value not in CONTACT_TOPICS:
-                self.bad(item_line, f"unknown contacts topic {value!r}; use one of {list(CONTACT_TOPICS)}")
+            if kind == "contacts" and value not in TOPICS:
+                self.bad(item_line, f"unknown contacts topic {value!r}; use one of {sorted(TOPICS)}")
                 continue
             if kind == "memo" and value not in ("view", "file"):
                 self.bad(item_line, "'memo:' must be 'view' or 'file'")
