@@ -34,7 +34,7 @@ MAX_BUTTONS = 8
 # a key under these prefixes is never reported as unused. Add a prefix here when new
 # code looks texts up by a computed key (like memo.value.<slot>.<item>).
 USED_BY_CODE = ("engine.", "commands.", "crisis.", "intents.", "contacts.", "memo.", "common.",
-                "lang.")
+                "lang.", "web.")
 # Flows that need not lead to any contacts: the menu (it offers "contacts now" itself)
 # and the memo (a form). Flows only ever run as sub-flows are exempt too: their caller is checked.
 CONTACTS_EXEMPT = (MENU_FLOW, "memo")
@@ -267,7 +267,8 @@ def _audiences(content: Content) -> Iterator[Problem]:
 # ---- schemas -------------------------------------------------------------------------
 # Which schema (in docs/, or the installed package's schemas/) each content file follows.
 SCHEMAS = (("flows/blocks.yaml", "blocks.schema.json"), ("flows/*.yaml", "flow.schema.json"),
-           ("locales/*/*.yaml", "locale.schema.json"), ("contacts/*.yaml", "contacts.schema.json"))
+           ("locales/*/*.yaml", "locale.schema.json"), ("contacts/*.yaml", "contacts.schema.json"),
+           ("web.yaml", "web.schema.json"))
 
 
 def content_files(root: Path) -> Iterator[tuple[Path, str]]:
