@@ -21,7 +21,7 @@ $(BROWSER): $(STAMP)
 	sh tests/browser/install-browser.sh $@
 
 run: $(STAMP)
-	$(BIN)/kakekomi run $(ARGS)
+	$(BIN)/kakekomi $(if $(filter serve chat telegram,$(firstword $(ARGS))),,run) $(ARGS)
 
 test: $(STAMP) $(BROWSER)
 	$(BIN)/kakekomi lint

@@ -44,6 +44,10 @@ def _port(value: str) -> int:
     return int(value)
 
 
+def _web_path(value: str) -> str:
+    return "/" + value.strip("/") + "/" if value.strip("/") else "/"
+
+
 def _user(value: str) -> str:
     if not 1 <= len(value) <= 64 or not value.isprintable():
         raise argparse.ArgumentTypeError("--user must be 1 to 64 printable characters")
@@ -82,6 +86,14 @@ def _parser() -> argparse.ArgumentParser:
     tg.add_argument("--listen", help="address for the webhook server (default 0.0.0.0)")
     tg.add_argument("--secret-token", help="webhook secret (env KAKEKOMI_WEBHOOK_SECRET)")
     tg.add_argument("--api-base-url", help="another Bot API server, e.g. http://127.0.0.1:8081")
+    serve = sub.add_parser("serve", help="the web chat (and the Telegram webhook when set up)")
+    runtime(serve)
+    serve.add_argument("--host", dest="web_host",
+                       help="address to listen on (default 127.0.0.1; env KAKEKOMI_WEB_HOST)")
+    serve.add_argument("--port", dest="web_port", type=_port,
+                       help="port (default 8080; env KAKEKOMI_WEB_PORT)")
+    serve.add_argument("--path", dest="web_path", type=_web_path,
+                       help="where the chat is, like /chat/ (default /)")
     content(sub.add_parser("lint", help="check every flow, locale and contact; exit 1 on problems"))
     from .authoring import _tools
 
@@ -101,6 +113,9 @@ def _settings(args: argparse.Namespace) -> Settings:
         webhook_port=getattr(args, "port", None),
         webhook_listen=getattr(args, "listen", None),
         webhook_secret=getattr(args, "secret_token", None),
+        web_host=getattr(args, "web_host", None),
+        web_port=getattr(args, "web_port", None),
+        web_path=getattr(args, "web_path", None),
     )
 
 
@@ -155,6 +170,12 @@ def _telegram(settings: Settings) -> None:
         raise StartupError("set TELEGRAM_BOT_TOKEN (from @BotFather) to run the Telegram bot.")
     content = _load(settings)
     run_telegram(settings, content)
+
+
+def _serve(settings: Settings) -> None:
+    from .channels.web import run_serve
+
+    run_serve(settings, _load(settings))
 
 
 def _lint(settings: Settings) -> int:
@@ -223,6 +244,8 @@ def _one_line(text: str) -> str:
 def _run(args: argparse.Namespace) -> int:
     # The terminal chat shares the screen with the logs: only warnings there.
     level = logging.INFO if args.command in ("telegram", "run") else logging.WARNING
+    if args.command == "serve":
+        level = logging.WARNING  # its one line says where it listens; no per-request logs
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "httpcore", "telegram", "telegram.ext", "transitions"):
         logging.getLogger(noisy).setLevel(logging.WARNING)  # httpx logs URLs with the token
@@ -239,6 +262,9 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if command == "telegram":
         _telegram(settings)
+        return 0
+    if command == "serve":
+        _serve(settings)
         return 0
     if command == "lint":
         return _lint(settings)

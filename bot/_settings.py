@@ -60,6 +60,7 @@ WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # Telegram's rule for secr
 BOT_TOKEN = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{1,200}")  # 123456:ABC-def… from @BotFather
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 HOSTNAME = re.compile(rf"(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*")
+WEB_PATH = re.compile(r"/(?:[A-Za-z0-9._-]+/){0,8}")  # the web chat's path: "/" or "/chat/"
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
 
 # Where each field can come from, to name it in an error: (option, environment variable).
@@ -73,6 +74,9 @@ SOURCES = {
     "webhook_port": ("--port", None),
     "webhook_listen": ("--listen", None),
     "webhook_secret": ("--secret-token", "KAKEKOMI_WEBHOOK_SECRET"),
+    "web_host": ("--host", "KAKEKOMI_WEB_HOST"),
+    "web_port": ("--port", "KAKEKOMI_WEB_PORT"),
+    "web_path": ("--path", None),
     "token": (None, "TELEGRAM_BOT_TOKEN"),
     "secret": (None, "KAKEKOMI_SECRET"),
 }
@@ -95,6 +99,9 @@ class Settings:
     webhook_port: int = 8443
     webhook_listen: str = "0.0.0.0"
     webhook_secret: str | None = field(default=None, repr=False)
+    web_host: str = "127.0.0.1"  # kakekomi serve: the web chat (and webhook) listener
+    web_port: int = 8080
+    web_path: str = "/"
     reload: bool = False
     debug: bool = False
 
@@ -123,6 +130,8 @@ class Settings:
             api_base_url=env.get("TELEGRAM_API_BASE_URL") or None,
             webhook_url=env.get("KAKEKOMI_WEBHOOK_URL") or None,
             webhook_secret=env.get("KAKEKOMI_WEBHOOK_SECRET") or None,
+            web_host=env.get("KAKEKOMI_WEB_HOST") or "127.0.0.1",
+            web_port=_web_port(env.get("KAKEKOMI_WEB_PORT")),
             debug=debug_requested(env),
         )
         given: set[str] = set()
@@ -185,6 +194,15 @@ class Settings:
         if not _is_host(self.webhook_listen):
             raise SettingsError(name("webhook_listen"),
                                 "must be an IP address (like 0.0.0.0 or 127.0.0.1) or a host name")
+        if isinstance(self.web_port, bool) or not isinstance(self.web_port, int) \
+                or not 1 <= self.web_port <= 65535:
+            raise SettingsError(name("web_port"), "must be a port number from 1 to 65535")
+        if not _is_host(self.web_host):
+            raise SettingsError(name("web_host"),
+                                "must be an IP address (like 127.0.0.1 or 0.0.0.0) or a host name")
+        if not WEB_PATH.fullmatch(self.web_path):
+            raise SettingsError(name("web_path"), "must start and end with / and hold only "
+                                "A-Z a-z 0-9 - _ . / (like / or /chat/)")
         if self.webhook_secret is not None and not WEBHOOK_SECRET.fullmatch(self.webhook_secret):
             raise SettingsError(
                 name("webhook_secret"),
@@ -307,6 +325,15 @@ def _retention(text: str | None) -> timedelta:
     if not RETENTION_DAYS_MIN <= days <= RETENTION_DAYS_MAX:
         raise SettingsError(f"KAKEKOMI_RETENTION_DAYS={days}", allowed)
     return timedelta(days=days)
+
+
+def _web_port(text: str | None) -> int:
+    if text is None or not text.strip():
+        return 8080
+    value = text.strip()
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value[:6]) <= 65535:
+        raise SettingsError("KAKEKOMI_WEB_PORT", "must be a port number from 1 to 65535")
+    return int(value)
 
 
 def _is_http_url(value: str) -> bool:

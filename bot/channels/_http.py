@@ -13,7 +13,10 @@ caps the header block. On top of it, `HardenedServer`:
 - answers from the route once the whole body is in, and never logs a body, a header
   or a peer address.
 
-Routes are `Endpoint`s: ``admit(headers)`` (before the body) and ``respond(body)``.
+Routes are `Endpoint`s: ``admit(headers)`` (before the body) and ``respond(body)``. A
+route that needs more (the web chat: method, query string, the peer for rate limits) has
+``handle(request, body)`` instead of ``respond``, and may lower the body limit for itself
+(``max_body_bytes``). ``headers`` given to the server go on every answer, refusals too.
 """
 
 from __future__ import annotations
@@ -53,6 +56,18 @@ class Answer:
     status: int
     body: bytes = b""
     content_type: str = "text/plain; charset=utf-8"
+    headers: tuple[tuple[str, str], ...] = ()  # more response headers (Content-Disposition…)
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a route with ``handle`` is told: never logged (the peer is only for limits)."""
+
+    method: str
+    path: str
+    query: str
+    headers: httputil.HTTPHeaders
+    peer: str
 
 
 class Endpoint(Protocol):
@@ -70,13 +85,16 @@ class Endpoint(Protocol):
 @dataclass
 class _Connection:
     idle_since: float | None  # None while a request is being read or answered
+    peer: str = ""  # for per-address limits only; never logged
 
 
 class HardenedServer(TCPServer, httputil.HTTPServerConnectionDelegate):
     """`routes` maps exact paths (``/tg-hook``) to endpoints; see the module doc."""
 
-    def __init__(self, routes: Mapping[str, Endpoint], limits: HttpLimits | None = None):
+    def __init__(self, routes: Mapping[str, Endpoint], limits: HttpLimits | None = None,
+                 headers: Mapping[str, str] | None = None):
         self.limits = limits or HttpLimits()
+        self.headers = dict(headers or {})
         super().__init__(max_buffer_size=self.limits.max_header_bytes + 256 * 1024)
         self.routes = dict(routes)
         self.params = HTTP1ConnectionParameters(
@@ -101,7 +119,8 @@ class HardenedServer(TCPServer, httputil.HTTPServerConnectionDelegate):
             stream.close()
             return
         conn = HTTP1ServerConnection(stream, self.params, "client")  # no address in logs
-        self._connections[conn] = _Connection(idle_since=time.monotonic())
+        peer = address[0] if isinstance(address, tuple) and address else ""
+        self._connections[conn] = _Connection(idle_since=time.monotonic(), peer=str(peer))
         conn.start_serving(self)
 
     def _evict_idle(self) -> bool:
@@ -156,6 +175,8 @@ class _Exchange(httputil.HTTPMessageDelegate):
         self.headers = httputil.HTTPHeaders()
         self.chunks: list[bytes] = []
         self.size = 0
+        self.limit = server.limits.max_body_bytes
+        self.start_line: httputil.RequestStartLine | None = None
         self.done = False
 
     def headers_received(
@@ -166,6 +187,7 @@ class _Exchange(httputil.HTTPMessageDelegate):
         self.server._set_busy(self.server_conn, True)
         assert isinstance(start_line, httputil.RequestStartLine)
         self.headers = headers
+        self.start_line = start_line
         refusal = self._check(start_line, headers)
         if refusal is not None:
             return self._refuse(refusal)
@@ -182,11 +204,12 @@ class _Exchange(httputil.HTTPMessageDelegate):
         refusal = endpoint.admit(headers)
         if refusal is not None:
             return refusal
+        self.limit = min(self.limit, getattr(endpoint, "max_body_bytes", None) or self.limit)
         length = headers.get("Content-Length")
         if length is not None:
             if not _CONTENT_LENGTH.fullmatch(length.strip()):
                 return Answer(400)
-            if int(length) > self.server.limits.max_body_bytes:
+            if int(length) > self.limit:
                 return Answer(413)
         self.endpoint = endpoint
         return None
@@ -195,7 +218,7 @@ class _Exchange(httputil.HTTPMessageDelegate):
         if self.done:
             return None
         self.size += len(chunk)
-        if self.size > self.server.limits.max_body_bytes:  # a chunked body grows too big
+        if self.size > self.limit:  # a chunked body grows too big
             self.chunks.clear()
             return self._refuse(Answer(413))
         self.chunks.append(chunk)
@@ -215,7 +238,15 @@ class _Exchange(httputil.HTTPMessageDelegate):
 
     async def _answer(self, endpoint: Endpoint, body: bytes) -> None:
         try:
-            answer = await endpoint.respond(body, self.headers)
+            handle = getattr(endpoint, "handle", None)
+            if handle is not None and self.start_line is not None:
+                path, _, query = self.start_line.path.partition("?")
+                state = self.server._connections.get(self.server_conn)
+                request = Request(self.start_line.method, path, query, self.headers,
+                                  state.peer if state else "")
+                answer = await handle(request, body)
+            else:
+                answer = await endpoint.respond(body, self.headers)
         except Exception as exc:  # noqa: BLE001 - a bug in a route must not end the server
             log.error("route failed: %s", type(exc).__name__)
             answer = Answer(500)
@@ -232,9 +263,11 @@ class _Exchange(httputil.HTTPMessageDelegate):
         self.request_conn.close()  # type: ignore[attr-defined]
 
     async def _write(self, answer: Answer, *, close: bool) -> None:
-        headers = httputil.HTTPHeaders(
-            {"Content-Type": answer.content_type, "Content-Length": str(len(answer.body))}
-        )
+        headers = httputil.HTTPHeaders(self.server.headers)
+        headers["Content-Type"] = answer.content_type
+        headers["Content-Length"] = str(len(answer.body))
+        for name, value in answer.headers:
+            headers[name] = value
         if close:
             headers["Connection"] = "close"
         reason = httputil.responses.get(answer.status, "Unknown")
