@@ -77,9 +77,10 @@ class WebChat:
         self.branding = branding
         self.path = path
         self.pages = Pages(self.content, branding, path)
-        self.per_token = token_limiter or RateLimiter(rate=1.0, burst=10)
+        self.per_token = token_limiter if token_limiter is not None else RateLimiter(1.0, 10)
         # Many people can share one address (a school, a phone network): more room there.
-        self.per_address = address_limiter or RateLimiter(rate=5.0, burst=50)
+        self.per_address = (address_limiter if address_limiter is not None
+                            else RateLimiter(rate=5.0, burst=50))
         self._memos: OrderedDict[str, tuple[float, Document]] = OrderedDict()
         self.refused = {"rate": 0, "bad": 0}
 
