@@ -412,3 +412,42 @@ def test_web_yaml_branding_is_checked_with_file_and_line(tmp_path):
     branding = load_branding(tmp_path, {"jp"})
     assert (branding.accent, branding.exit_url, branding.title["en"]) == (
         "#123456", "https://example.org/", "Help desk")
+
+
+async def test_serve_also_takes_telegram_webhook_updates_when_they_are_set_up(tmp_path):
+    from tests.botapi_stub import BotApiStub
+    from tests.telegram_fixtures import ALICE
+
+    hook_secret = "webhook-secret_0123456789"
+    async with BotApiStub() as stub:
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("KAKEKOMI_", "TELEGRAM_"))}
+        env.update(KAKEKOMI_DATA=str(tmp_path / "data"), KAKEKOMI_SECRET=SECRET,
+                   TELEGRAM_BOT_TOKEN=stub.token, TELEGRAM_API_BASE_URL=stub.url,
+                   KAKEKOMI_WEBHOOK_URL=f"http://127.0.0.1:{port}/tg-hook",
+                   KAKEKOMI_WEBHOOK_SECRET=hook_secret)
+        proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port),
+                                 "--lang", "en"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        loop = asyncio.get_running_loop()
+        try:
+            line = await asyncio.wait_for(loop.run_in_executor(None, proc.stdout.readline), GUARD)
+            assert "Telegram on (webhook)" in line, line
+            assert stub.calls_to("setWebhook")
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=GUARD) as http:
+                stub.send_command(ALICE, "start")
+                body = json.dumps(stub._queue.pop()).encode()
+                refused = await http.post("/tg-hook", content=body)
+                assert refused.status_code == 403  # no secret: refused before the body
+                taken = await http.post("/tg-hook", content=body,
+                                        headers={"X-Telegram-Bot-Api-Secret-Token": hook_secret})
+                assert taken.status_code == 200
+                await stub.wait_for(lambda: stub.texts(ALICE.id), timeout=GUARD, what="an answer")
+                assert (await http.get("/")).status_code == 200  # and the web chat beside it
+            proc.send_signal(signal.SIGTERM)
+            assert await loop.run_in_executor(None, lambda: proc.wait(GUARD)) == 0
+            assert stub.token not in proc.stderr.read()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()

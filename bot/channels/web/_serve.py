@@ -31,7 +31,8 @@ EXPIRY_EVERY = timedelta(hours=1)
 
 
 async def _telegram_route(settings: Settings, dialogue: Dialogue, store: Any):
-    """(route path, endpoint, app) for the Telegram webhook, started; or None when off."""
+    """(route path, endpoint, app, set_webhook) for the Telegram webhook, the application
+    started; or None when Telegram is off."""
     if not (settings.token and settings.webhook_url):
         return None
     from ..telegram import build_application
@@ -52,10 +53,13 @@ async def _telegram_route(settings: Settings, dialogue: Dialogue, store: Any):
     route = "/" + urlparse(settings.webhook_url).path.strip("/")
     endpoint = TelegramWebhook(app, secret, bot.updates)
     await app.start()
-    with _startup_step("setWebhook"):
-        await app.bot.set_webhook(url=settings.webhook_url, secret_token=secret,
-                                  allowed_updates=ALLOWED_UPDATES)
-    return route, endpoint, app
+
+    async def set_webhook() -> None:  # once the server listens, so no update is turned away
+        with _startup_step("setWebhook"):
+            await app.bot.set_webhook(url=settings.webhook_url, secret_token=secret,
+                                      allowed_updates=ALLOWED_UPDATES)
+
+    return route, endpoint, app, set_webhook
 
 
 async def serve(settings: Settings, content: Content, *, stop: asyncio.Event | None = None,
@@ -93,6 +97,8 @@ async def serve(settings: Settings, content: Content, *, stop: asyncio.Event | N
         except OSError as exc:
             raise StartupError(f"cannot listen on {settings.web_host}:{settings.web_port}: "
                                f"{exc.strerror or exc} (is another process using the port?)") from None
+        if telegram is not None:
+            await telegram[3]()
         host = f"[{settings.web_host}]" if ":" in settings.web_host else settings.web_host
         where = "on (webhook)" if telegram else "off"
         print(f"kakekomi: web chat on http://{host}:{settings.web_port}{settings.web_path} "
