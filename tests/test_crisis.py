@@ -162,6 +162,24 @@ def test_an_act_already_done_is_urgent_and_a_wish_is_not(detector: CrisisDetecto
         assert match and not match.urgent, (text, match)
 
 
+def test_acts_under_way_or_done_through_the_body_are_urgent_in_every_script(detector: CrisisDetector) -> None:
+    # Past and progressive forms of the means, in kanji, kana and katakana (round 4).
+    for text in ("てくびきりました", "ウデキッチャッタ", "首にひもを巻いてる", "ベルトを首に巻きつけた",
+                 "手すりをこえました", "踏切の中に入った", "さっき飲んだ薬が効いてきた",
+                 "i'm cutting rn", "the pills are kicking in", "burned myself with a lighter",
+                 "sitting on the ledge right now"):
+        match = detector.detect(text)
+        assert match and match.urgent and match.category == "act_done", (text, match)
+
+
+def test_new_families_stay_quiet_on_the_same_shape_about_something_else(detector: CrisisDetector) -> None:
+    for text in ("明日休むので後のことはお願いします", "今海に向かってる、サーフィン", "首にタオル巻いてる",
+                 "髪切りてえ", "アリスカフェで待ち合わせ", "アカウントの存在を消したい", "痛み止め、もう飲んだ",
+                 "I won't be around next week, I'm on holiday", "my legs are over the side of the pool",
+                 "I feel like cutting my hair short", "pick a day for the meeting"):
+        assert not detector.detect(text), (text, detector.find(text))
+
+
 def test_threats_from_the_other_person_are_not_a_crisis(detector: CrisisDetector) -> None:
     for text in ("相手に死ねって言われた", "殺すぞって脅された", "he said he would kill me",
                  "he told me to kys", "my mom is going to kill me"):
