@@ -30,8 +30,10 @@ from tests.telegram_fixtures import free_port
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "4b7d9f1a3c5e7082a4c6e8f0b2d4f6a81c3e5f7092b4d6f8a0c2e4f61357924b"
 GUARD = 30.0  # seconds: a hang guard only, never what is asserted
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-       "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
 
 
 @pytest.fixture(scope="module")
@@ -234,7 +236,7 @@ async def test_a_post_without_a_valid_token_starts_a_new_conversation(site):
 
 async def test_html_typed_into_the_chat_comes_back_escaped(site):
     page = await site.open()
-    evil = '<script>alert(1)</script><img src=x onerror=alert(2)>"\''
+    evil = "<script>alert(1)</script><img src=x onerror=alert(2)>\"'"
     response = await site.post(token=page.token, lang="ja", text=evil)
     assert response.status_code == 200
     assert "<script>alert" not in response.text and "<img" not in response.text
@@ -244,13 +246,21 @@ async def test_html_typed_into_the_chat_comes_back_escaped(site):
 
 async def test_the_json_turn_answers_messages_and_buttons_for_app_js(site):
     page = await site.open()
-    response = await site.http.post("/api/turn", json={
-        "token": page.token, "lang": "ja", "button": page.button(site.t("ja", "menu.threatened"))})
+    response = await site.http.post(
+        "/api/turn",
+        json={
+            "token": page.token,
+            "lang": "ja",
+            "button": page.button(site.t("ja", "menu.threatened")),
+        },
+    )
     assert response.status_code == 200
     _assert_safe_headers(response)
     data = response.json()
     assert data["token"] == page.token and data["lang"] == "ja"
-    assert data["messages"] and all(set(m) >= {"text", "buttons", "document"} for m in data["messages"])
+    assert data["messages"] and all(
+        set(m) >= {"text", "buttons", "document"} for m in data["messages"]
+    )
     labels = [b["label"] for m in data["messages"] for row in m["buttons"] for b in row]
     assert site.t("ja", "after.danger.no") in labels
 
@@ -322,8 +332,11 @@ def test_the_rate_limiter_forgets_the_quietest_keys_first():
 
 
 async def test_an_oversized_form_is_refused_413_before_it_is_read(site):
-    response = await site.http.post("/", content=b"text=" + b"a" * (70 * 1024),
-                                    headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = await site.http.post(
+        "/",
+        content=b"text=" + b"a" * (70 * 1024),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert response.status_code == 413
     _assert_safe_headers(response)
 
@@ -335,16 +348,19 @@ async def test_text_longer_than_telegram_allows_is_refused_with_a_clear_message(
     assert site.t("en", "web.too_long") in response.text
 
 
-@pytest.mark.parametrize(("path", "body", "kind"), [
-    ("/", b"token=%ff%fe&text=x", "application/x-www-form-urlencoded"),  # not UTF-8
-    ("/", b"\xff\xfe", "application/x-www-form-urlencoded"),
-    ("/", b'{"text": "hi"}', "application/json"),  # a form route is sent JSON
-    ("/", b"command=rm%20-rf", "application/x-www-form-urlencoded"),  # no such command
-    ("/api/turn", b"not json", "application/json"),
-    ("/api/turn", b"[1, 2]", "application/json"),
-    ("/api/turn", b'{"text": 5}', "application/json"),
-    ("/api/turn", b"[" * 100_00, "application/json"),
-])
+@pytest.mark.parametrize(
+    ("path", "body", "kind"),
+    [
+        ("/", b"token=%ff%fe&text=x", "application/x-www-form-urlencoded"),  # not UTF-8
+        ("/", b"\xff\xfe", "application/x-www-form-urlencoded"),
+        ("/", b'{"text": "hi"}', "application/json"),  # a form route is sent JSON
+        ("/", b"command=rm%20-rf", "application/x-www-form-urlencoded"),  # no such command
+        ("/api/turn", b"not json", "application/json"),
+        ("/api/turn", b"[1, 2]", "application/json"),
+        ("/api/turn", b'{"text": 5}', "application/json"),
+        ("/api/turn", b"[" * 100_00, "application/json"),
+    ],
+)
 async def test_malformed_input_gets_400_and_a_short_page_never_a_traceback(site, path, body, kind):
     response = await site.http.post(path, content=body, headers={"Content-Type": kind})
     assert response.status_code == 400
@@ -366,12 +382,16 @@ async def test_the_server_logs_no_text_token_or_address(site, caplog):
 # ---- kakekomi serve as a real process ---------------------------------------------------------
 def test_kakekomi_serve_prints_one_line_answers_and_stops_on_sigterm(tmp_path):
     port = free_port()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("KAKEKOMI_", "TELEGRAM_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KAKEKOMI_", "TELEGRAM_"))}
     env.update(KAKEKOMI_DATA=str(tmp_path / "data"), KAKEKOMI_SECRET=SECRET)
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port)],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stdout.readline()
         assert line.startswith(f"kakekomi: web chat on http://127.0.0.1:{port}/"), line
@@ -391,8 +411,14 @@ def test_kakekomi_serve_prints_one_line_answers_and_stops_on_sigterm(tmp_path):
 def test_a_bad_web_port_stops_serve_with_one_line(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KAKEKOMI_", "TELEGRAM_"))}
     env.update(KAKEKOMI_DATA=str(tmp_path / "data"), KAKEKOMI_WEB_PORT="99999")
-    result = subprocess.run([sys.executable, "-m", "bot", "serve"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=GUARD)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "serve"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=GUARD,
+    )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "KAKEKOMI_WEB_PORT" in result.stderr
 
@@ -401,17 +427,23 @@ def test_web_yaml_branding_is_checked_with_file_and_line(tmp_path):
     from bot import ContentError
 
     (tmp_path / "web.yaml").write_text(
-        "organisation: 相談室\naccent: red\nexit_url: http://example.org/\n", encoding="utf-8")
+        "organisation: 相談室\naccent: red\nexit_url: http://example.org/\n", encoding="utf-8"
+    )
     with pytest.raises(ContentError) as caught:
         load_branding(tmp_path)
     where = sorted((p.line, p.message.split(":")[0]) for p in caught.value.problems)
     assert where == [(2, "'accent'"), (3, "'exit_url'")]
     (tmp_path / "web.yaml").write_text(
         "organisation: 相談室\naccent: '#123456'\nexit_url: https://example.org/\n"
-        "title: {ja: 相談室, en: Help desk}\n", encoding="utf-8")
+        "title: {ja: 相談室, en: Help desk}\n",
+        encoding="utf-8",
+    )
     branding = load_branding(tmp_path, {"jp"})
     assert (branding.accent, branding.exit_url, branding.title["en"]) == (
-        "#123456", "https://example.org/", "Help desk")
+        "#123456",
+        "https://example.org/",
+        "Help desk",
+    )
 
 
 async def test_serve_also_takes_telegram_webhook_updates_when_they_are_set_up(tmp_path):
@@ -422,25 +454,39 @@ async def test_serve_also_takes_telegram_webhook_updates_when_they_are_set_up(tm
     async with BotApiStub() as stub:
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("KAKEKOMI_", "TELEGRAM_"))}
-        env.update(KAKEKOMI_DATA=str(tmp_path / "data"), KAKEKOMI_SECRET=SECRET,
-                   TELEGRAM_BOT_TOKEN=stub.token, TELEGRAM_API_BASE_URL=stub.url,
-                   KAKEKOMI_WEBHOOK_URL=f"http://127.0.0.1:{port}/tg-hook",
-                   KAKEKOMI_WEBHOOK_SECRET=hook_secret)
-        proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port),
-                                 "--lang", "en"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+        env.update(
+            KAKEKOMI_DATA=str(tmp_path / "data"),
+            KAKEKOMI_SECRET=SECRET,
+            TELEGRAM_BOT_TOKEN=stub.token,
+            TELEGRAM_API_BASE_URL=stub.url,
+            KAKEKOMI_WEBHOOK_URL=f"http://127.0.0.1:{port}/tg-hook",
+            KAKEKOMI_WEBHOOK_SECRET=hook_secret,
+        )
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve", "--port", str(port), "--lang", "en"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         loop = asyncio.get_running_loop()
         try:
             line = await asyncio.wait_for(loop.run_in_executor(None, proc.stdout.readline), GUARD)
             assert "Telegram on (webhook)" in line, line
             assert stub.calls_to("setWebhook")
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=GUARD) as http:
+            async with httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{port}", timeout=GUARD
+            ) as http:
                 stub.send_command(ALICE, "start")
                 body = json.dumps(stub._queue.pop()).encode()
                 refused = await http.post("/tg-hook", content=body)
                 assert refused.status_code == 403  # no secret: refused before the body
-                taken = await http.post("/tg-hook", content=body,
-                                        headers={"X-Telegram-Bot-Api-Secret-Token": hook_secret})
+                taken = await http.post(
+                    "/tg-hook",
+                    content=body,
+                    headers={"X-Telegram-Bot-Api-Secret-Token": hook_secret},
+                )
                 assert taken.status_code == 200
                 await stub.wait_for(lambda: stub.texts(ALICE.id), timeout=GUARD, what="an answer")
                 assert (await http.get("/")).status_code == 200  # and the web chat beside it
@@ -451,3 +497,17 @@ async def test_serve_also_takes_telegram_webhook_updates_when_they_are_set_up(tm
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+
+
+async def test_too_many_new_conversations_from_one_address_get_a_429_page(tmp_path, content):
+    site = await _site(tmp_path, content, address_limiter=RateLimiter(rate=0.001, burst=2))
+    try:
+        answers = [await site.http.get("/?lang=en") for _ in range(3)]
+        assert [r.status_code for r in answers] == [200, 200, 429]
+        assert site.t("en", "web.too_many") in answers[-1].text
+        _assert_safe_headers(answers[-1])
+        assert (await site.http.get("/healthz")).status_code == 200  # never limited
+    finally:
+        await site.http.aclose()
+        await site.server.close()
+        await site.store.close()

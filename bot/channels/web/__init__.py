@@ -9,5 +9,12 @@ from ._chat import SECURITY_HEADERS, WebChat
 from ._limits import RateLimiter
 from ._serve import run_serve, serve
 
-__all__ = ["SECURITY_HEADERS", "Branding", "RateLimiter", "WebChat", "load_branding",
-           "run_serve", "serve"]
+__all__ = [
+    "SECURITY_HEADERS",
+    "Branding",
+    "RateLimiter",
+    "WebChat",
+    "load_branding",
+    "run_serve",
+    "serve",
+]

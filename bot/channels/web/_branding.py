@@ -34,7 +34,7 @@ class Branding:
     region: str = "jp"
 
 
-def _line(node: yaml.Node, key: str) -> int:
+def _line(node: yaml.Node | None, key: str) -> int:
     if isinstance(node, yaml.MappingNode):
         for k, _ in node.value:
             if getattr(k, "value", None) == key:
@@ -53,13 +53,28 @@ def load_branding(root: Path, regions: set[str] | None = None) -> Branding:
         data = yaml.safe_load(text)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise ContentError([Problem(FILE, mark.line + 1 if mark else 1,
-                                    f"cannot read web.yaml ({type(exc).__name__})")]) from None
+        raise ContentError(
+            [
+                Problem(
+                    FILE,
+                    mark.line + 1 if mark else 1,
+                    f"cannot read web.yaml ({type(exc).__name__})",
+                )
+            ]
+        ) from None
     if data is None:
         return Branding()
     if not isinstance(data, dict):
-        raise ContentError([Problem(FILE, 1, "web.yaml must be a mapping (organisation:, "
-                                    "title:, accent:, exit_url:, region:)")])
+        raise ContentError(
+            [
+                Problem(
+                    FILE,
+                    1,
+                    "web.yaml must be a mapping (organisation:, "
+                    "title:, accent:, exit_url:, region:)",
+                )
+            ]
+        )
     problems: list[Problem] = []
 
     def bad(key: str, message: str) -> None:
@@ -74,8 +89,12 @@ def load_branding(root: Path, regions: set[str] | None = None) -> Branding:
         organisation = ""
     title = data.get("title") or {}
     if not isinstance(title, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) and 0 < len(v) <= 60 for k, v in title.items()):
-        bad("title", "must be texts by language, like {ja: かけこみ, en: Kakekomi} (60 characters at most)")
+        isinstance(k, str) and isinstance(v, str) and 0 < len(v) <= 60 for k, v in title.items()
+    ):
+        bad(
+            "title",
+            "must be texts by language, like {ja: かけこみ, en: Kakekomi} (60 characters at most)",
+        )
         title = {}
     accent = data.get("accent", DEFAULT_ACCENT)
     if not isinstance(accent, str) or not _HEX.fullmatch(accent):
@@ -89,7 +108,10 @@ def load_branding(root: Path, regions: set[str] | None = None) -> Branding:
     if not isinstance(region, str) or not _REGION.fullmatch(region):
         bad("region", "must be a region name from contacts/*.yaml, like jp")
     elif regions is not None and region not in regions:
-        bad("region", f"is not a region of contacts/*.yaml (they have: {', '.join(sorted(regions))})")
+        bad(
+            "region",
+            f"is not a region of contacts/*.yaml (they have: {', '.join(sorted(regions))})",
+        )
     if problems:
         raise ContentError(problems)
     return Branding(organisation, dict(title), accent, exit_url, region)

@@ -31,7 +31,8 @@ log = logging.getLogger("kakekomi.web")
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"),
+        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    ),
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
@@ -68,9 +69,16 @@ class Turn:
 class WebChat:
     """The routes of the web chat under ``path`` (which starts and ends with "/")."""
 
-    def __init__(self, dialogue: Dialogue, store: Any, branding: Branding, path: str = "/", *,
-                 token_limiter: RateLimiter | None = None,
-                 address_limiter: RateLimiter | None = None):
+    def __init__(
+        self,
+        dialogue: Dialogue,
+        store: Any,
+        branding: Branding,
+        path: str = "/",
+        *,
+        token_limiter: RateLimiter | None = None,
+        address_limiter: RateLimiter | None = None,
+    ):
         self.dialogue = dialogue
         self.store = store
         self.content = dialogue.content
@@ -79,8 +87,9 @@ class WebChat:
         self.pages = Pages(self.content, branding, path)
         self.per_token = token_limiter if token_limiter is not None else RateLimiter(1.0, 10)
         # Many people can share one address (a school, a phone network): more room there.
-        self.per_address = (address_limiter if address_limiter is not None
-                            else RateLimiter(rate=5.0, burst=50))
+        self.per_address = (
+            address_limiter if address_limiter is not None else RateLimiter(rate=5.0, burst=50)
+        )
         self._memos: OrderedDict[str, tuple[float, Document]] = OrderedDict()
         self.refused = {"rate": 0, "bad": 0}
 
@@ -92,8 +101,12 @@ class WebChat:
             f"{p}api/turn": _Route(self._api, {"POST"}),
             f"{p}memo": _Route(self._memo, {"POST"}),
             f"{p}about-exit": _Route(self._about, {"GET"}),
-            f"{p}static/app.js": _Route(self._static("app.js", "text/javascript; charset=utf-8"), {"GET"}),
-            f"{p}static/app.css": _Route(self._static("app.css", "text/css; charset=utf-8"), {"GET"}),
+            f"{p}static/app.js": _Route(
+                self._static("app.js", "text/javascript; charset=utf-8"), {"GET"}
+            ),
+            f"{p}static/app.css": _Route(
+                self._static("app.css", "text/css; charset=utf-8"), {"GET"}
+            ),
             f"{p}static/brand.css": _Route(self._brand, {"GET"}),
             "/healthz": _Route(self._health, {"GET"}),
         }
@@ -109,11 +122,15 @@ class WebChat:
             query = _query(request.query)
             lang = self.lang(query.get("lang"))
             if not self.per_address.allow(request.peer):
-                return self._limited_page(lang)
+                self.refused["rate"] += 1
+                return Answer(
+                    429, self.pages.notice(lang, "web.too_many"), HTML, (("Retry-After", "2"),)
+                )
             token = new_token()  # a GET never continues a conversation: no token in URLs
             replies, lang = await self._run(token, Turn(token, lang, "command", "start"))
-            return Answer(200, self.pages.chat(token, lang, shown(replies, None, self.content, lang)),
-                          HTML)
+            return Answer(
+                200, self.pages.chat(token, lang, shown(replies, None, self.content, lang)), HTML
+            )
         try:
             turn = _form_turn(request, body)
         except BadInput:
@@ -122,8 +139,12 @@ class WebChat:
         lang = self.lang(turn.lang)
         if not self._allowed(request, turn):
             view = Shown(notice=self.pages.t(lang, "web.too_many"))
-            return Answer(429, self.pages.chat(turn.token or new_token(), lang, view), HTML,
-                          (("Retry-After", "2"),))
+            return Answer(
+                429,
+                self.pages.chat(turn.token or new_token(), lang, view),
+                HTML,
+                (("Retry-After", "2"),),
+            )
         if turn.event == "text" and len(turn.value) > MAX_TEXT:
             view = Shown(notice=self.pages.t(lang, "web.too_long"))
             return Answer(413, self.pages.chat(turn.token or new_token(), lang, view), HTML)
@@ -139,12 +160,20 @@ class WebChat:
             turn = _json_turn(body)
         except BadInput:
             self.refused["bad"] += 1
-            return _json(400, {"error": "bad_request",
-                               "message": self.pages.t(self.lang(None), "web.bad_request")})
+            return _json(
+                400,
+                {
+                    "error": "bad_request",
+                    "message": self.pages.t(self.lang(None), "web.bad_request"),
+                },
+            )
         lang = self.lang(turn.lang)
         if not self._allowed(request, turn):
-            return _json(429, {"error": "too_many", "message": self.pages.t(lang, "web.too_many")},
-                         (("Retry-After", "2"),))
+            return _json(
+                429,
+                {"error": "too_many", "message": self.pages.t(lang, "web.too_many")},
+                (("Retry-After", "2"),),
+            )
         if turn.event == "text" and len(turn.value) > MAX_TEXT:
             return _json(413, {"error": "too_long", "message": self.pages.t(lang, "web.too_long")})
         token, _ = self._token_and_me(turn)
@@ -152,20 +181,37 @@ class WebChat:
         erased = any(r.erased for r in replies)
         if erased:
             token = new_token()
-        messages = []
+        messages: list[dict[str, Any]] = []
         for reply in replies:
             if reply.delete and not reply.messages:
-                messages.append({"text": self.pages.t(reply.lang, "engine.exit_done"),
-                                 "buttons": [], "document": None})
+                messages.append(
+                    {
+                        "text": self.pages.t(reply.lang, "engine.exit_done"),
+                        "buttons": [],
+                        "document": None,
+                    }
+                )
             for m in reply.messages:
-                messages.append({
-                    "text": m.text,
-                    "buttons": [[{"data": b.data, "label": b.label} for b in row] for row in m.buttons],
-                    "document": {"filename": m.document.filename} if m.document else None,
-                })
+                messages.append(
+                    {
+                        "text": m.text,
+                        "buttons": [
+                            [{"data": b.data, "label": b.label} for b in row] for row in m.buttons
+                        ],
+                        "document": {"filename": m.document.filename} if m.document else None,
+                    }
+                )
         pressed = next((r.pressed for r in replies if r.pressed), None)
-        return _json(200, {"token": token, "lang": lang, "messages": messages,
-                           "pressed": pressed, "erased": erased})
+        return _json(
+            200,
+            {
+                "token": token,
+                "lang": lang,
+                "messages": messages,
+                "pressed": pressed,
+                "erased": erased,
+            },
+        )
 
     async def _memo(self, request: Request, body: bytes) -> Answer:
         try:
@@ -174,7 +220,9 @@ class WebChat:
             return Answer(400, self.pages.notice(self.lang(None), "web.bad_request"), HTML)
         lang = self.lang(turn.lang)
         if not self._allowed(request, turn):
-            return Answer(429, self.pages.notice(lang, "web.too_many"), HTML, (("Retry-After", "2"),))
+            return Answer(
+                429, self.pages.notice(lang, "web.too_many"), HTML, (("Retry-After", "2"),)
+            )
         kept = self._memos.get(self._key(turn.token)) if turn.token else None
         if kept is None or kept[0] < time.monotonic():
             return Answer(404, self.pages.notice(lang, "web.memo_gone"), HTML)
@@ -182,15 +230,22 @@ class WebChat:
         name = document.filename
         ascii_name = re.sub(r"[^A-Za-z0-9._-]", "_", name) or "memo.txt"
         disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
-        return Answer(200, document.content, "text/plain; charset=utf-8",
-                      (("Content-Disposition", disposition),))
+        return Answer(
+            200,
+            document.content,
+            "text/plain; charset=utf-8",
+            (("Content-Disposition", disposition),),
+        )
 
     async def _about(self, request: Request, body: bytes) -> Answer:
-        return Answer(200, self.pages.about_exit(self.lang(_query(request.query).get("lang"))), HTML)
+        return Answer(
+            200, self.pages.about_exit(self.lang(_query(request.query).get("lang"))), HTML
+        )
 
     def _static(self, name: str, kind: str):
         async def route(request: Request, body: bytes) -> Answer:
             return Answer(200, static_file(name), kind)
+
         return route
 
     async def _brand(self, request: Request, body: bytes) -> Answer:
@@ -255,7 +310,9 @@ class WebChat:
         self._memos.pop(key, None)
         self._memos[key] = (time.monotonic() + MEMO_KEEP, document)
         now = time.monotonic()
-        while self._memos and (len(self._memos) > MEMO_MAX or next(iter(self._memos.values()))[0] < now):
+        while self._memos and (
+            len(self._memos) > MEMO_MAX or next(iter(self._memos.values()))[0] < now
+        ):
             self._memos.popitem(last=False)
 
 
@@ -319,8 +376,9 @@ def _form_turn(request: Request, body: bytes) -> Turn:
     if not kind.split(";")[0].strip().lower() == "application/x-www-form-urlencoded":
         raise BadInput("content type")
     try:
-        pairs = parse_qs(body.decode("utf-8"), max_num_fields=20, errors="strict",
-                         keep_blank_values=True)
+        pairs = parse_qs(
+            body.decode("utf-8"), max_num_fields=20, errors="strict", keep_blank_values=True
+        )
     except (ValueError, UnicodeDecodeError):
         raise BadInput("form") from None
     return _turn({k: v[0] for k, v in pairs.items()})

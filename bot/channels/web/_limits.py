@@ -15,8 +15,13 @@ class RateLimiter:
     quiet longest, so its bucket was nearly full anyway).
     """
 
-    def __init__(self, rate: float = 1.0, burst: int = 10, max_keys: int = 10_000,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        rate: float = 1.0,
+        burst: int = 10,
+        max_keys: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.rate = rate
         self.burst = float(burst)
         self.max_keys = max_keys

@@ -79,14 +79,19 @@ class Pages:
 
     def _common(self, lang: str) -> dict[str, str]:
         return {
-            "lang": esc(lang), "path": esc(self.path), "title": esc(self.title(lang)),
-            "exit_url": esc(self.branding.exit_url), "exit_label": esc(self.t(lang, "web.exit")),
+            "lang": esc(lang),
+            "path": esc(self.path),
+            "title": esc(self.title(lang)),
+            "exit_url": esc(self.branding.exit_url),
+            "exit_label": esc(self.t(lang, "web.exit")),
             "back_label": esc(self.t(lang, "web.back_to_chat")),
         }
 
     def hidden(self, token: str, lang: str) -> str:
-        return (f'<input type="hidden" name="token" value="{esc(token)}">'
-                f'<input type="hidden" name="lang" value="{esc(lang)}">')
+        return (
+            f'<input type="hidden" name="token" value="{esc(token)}">'
+            f'<input type="hidden" name="lang" value="{esc(lang)}">'
+        )
 
     def chat(self, token: str, lang: str, view: Shown) -> bytes:
         lines = []
@@ -96,26 +101,41 @@ class Pages:
         if view.notice:
             lines.append(f'<div class="msg bot notice">{esc(view.notice)}</div>')
         rows = "\n".join(
-            '<div class="row">' + "".join(
-                f'<button class="choice" name="button" value="{esc(b.data)}">{esc(b.label)}</button>'
-                for b in row) + "</div>"
-            for row in view.buttons)
+            '<div class="row">'
+            + "".join(
+                f'<button class="choice" name="button" value="{esc(b.data)}">'
+                f"{esc(b.label)}</button>"
+                for b in row
+            )
+            + "</div>"
+            for row in view.buttons
+        )
         hidden = self.hidden(token, lang)
         memo = ""
         if view.memo:
-            memo = (f'<form id="memo-form" method="post" action="{esc(self.path)}memo">{hidden}'
-                    f'<button id="memo-download">{esc(self.t(lang, "web.memo_download"))}</button></form>')
+            memo = (
+                f'<form id="memo-form" method="post" action="{esc(self.path)}memo">{hidden}'
+                f'<button id="memo-download">{esc(self.t(lang, "web.memo_download"))}'
+                "</button></form>"
+            )
         other = self.other_lang(lang)
         page = _template("page.html").substitute(
             self._common(lang),
             organisation=esc(self.branding.organisation),
-            other_lang=esc(other), other_label=esc(self.t(lang, "web.lang_other")),
-            exit_hint=esc(self.t(lang, "web.exit_hint")), exit_info=esc(self.t(lang, "web.exit_info")),
+            other_lang=esc(other),
+            other_label=esc(self.t(lang, "web.lang_other")),
+            exit_hint=esc(self.t(lang, "web.exit_hint")),
+            exit_info=esc(self.t(lang, "web.exit_info")),
             log_label=esc(self.t(lang, "web.log_label")),
             choices_label=esc(self.t(lang, "web.choices_label")),
-            messages="\n".join(lines), hidden=hidden, buttons=rows, memo_form=memo,
-            say_label=esc(self.t(lang, "web.say_label")), send_label=esc(self.t(lang, "web.send")),
-            keep_label=esc(self.t(lang, "web.keep")), keep_hint=esc(self.t(lang, "web.keep_hint")),
+            messages="\n".join(lines),
+            hidden=hidden,
+            buttons=rows,
+            memo_form=memo,
+            say_label=esc(self.t(lang, "web.say_label")),
+            send_label=esc(self.t(lang, "web.send")),
+            keep_label=esc(self.t(lang, "web.keep")),
+            keep_hint=esc(self.t(lang, "web.keep_hint")),
             forget_label=esc(self.t(lang, "web.forget")),
         )
         return page.encode("utf-8")
@@ -123,13 +143,22 @@ class Pages:
     def about_exit(self, lang: str) -> bytes:
         paragraphs = self.t(lang, "web.about_exit").split("\n\n")
         body = "\n".join(f"<p>{esc(p)}</p>" for p in paragraphs)
-        return _template("about-exit.html").substitute(
-            self._common(lang), heading=esc(self.t(lang, "web.about_exit_title")), body=body,
-        ).encode("utf-8")
+        return (
+            _template("about-exit.html")
+            .substitute(
+                self._common(lang),
+                heading=esc(self.t(lang, "web.about_exit_title")),
+                body=body,
+            )
+            .encode("utf-8")
+        )
 
     def notice(self, lang: str, key: str) -> bytes:
-        return _template("notice.html").substitute(
-            self._common(lang), message=esc(self.t(lang, key))).encode("utf-8")
+        return (
+            _template("notice.html")
+            .substitute(self._common(lang), message=esc(self.t(lang, key)))
+            .encode("utf-8")
+        )
 
     def brand_css(self) -> bytes:
         # The accent is checked to be #rgb/#rrggbb when web.yaml is loaded.

@@ -42,8 +42,9 @@ async def _telegram_route(settings: Settings, dialogue: Dialogue, store: Any):
 
     secret = settings.webhook_secret or secrets.token_urlsafe(32)
     configure_logging(settings.token, secret)
-    app = build_application(settings.token, dialogue, store, api_base_url=settings.api_base_url,
-                            close_store=False)
+    app = build_application(
+        settings.token, dialogue, store, api_base_url=settings.api_base_url, close_store=False
+    )
     with _startup_step("the Telegram Bot API"):
         await app.initialize()
     if app.post_init is not None:
@@ -56,19 +57,27 @@ async def _telegram_route(settings: Settings, dialogue: Dialogue, store: Any):
 
     async def set_webhook() -> None:  # once the server listens, so no update is turned away
         with _startup_step("setWebhook"):
-            await app.bot.set_webhook(url=settings.webhook_url, secret_token=secret,
-                                      allowed_updates=ALLOWED_UPDATES)
+            await app.bot.set_webhook(
+                url=settings.webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
+            )
 
     return route, endpoint, app, set_webhook
 
 
-async def serve(settings: Settings, content: Content, *, stop: asyncio.Event | None = None,
-                out: TextIO | None = None) -> None:
+async def serve(
+    settings: Settings,
+    content: Content,
+    *,
+    stop: asyncio.Event | None = None,
+    out: TextIO | None = None,
+) -> None:
     """Run the web chat (and the Telegram webhook when configured) until `stop` or a signal."""
     from storage import SqliteStore, load_secret
 
     out = out or sys.stdout
-    branding = load_branding(content.root, set(getattr(content.directory, "regions", {}) or {}) or None)
+    branding = load_branding(
+        content.root, set(getattr(content.directory, "regions", {}) or {}) or None
+    )
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -77,8 +86,9 @@ async def serve(settings: Settings, content: Content, *, stop: asyncio.Event | N
     secret = load_secret(settings.secret, settings.key_file, settings.db_path)
     store = await SqliteStore.open(settings.db_path, secret=secret, retention=settings.retention)
     fixed = settings.now
-    dialogue = Dialogue(content, store, clock=(lambda: fixed) if fixed else None,
-                        default_lang=settings.lang)
+    dialogue = Dialogue(
+        content, store, clock=(lambda: fixed) if fixed else None, default_lang=settings.lang
+    )
     chat = WebChat(dialogue, store, branding, settings.web_path)
     routes = chat.routes()
     telegram = None
@@ -88,21 +98,29 @@ async def serve(settings: Settings, content: Content, *, stop: asyncio.Event | N
         telegram = await _telegram_route(settings, dialogue, store)
         if telegram is not None:
             if telegram[0] in routes:
-                raise StartupError(f"the webhook path {telegram[0]} is also a web chat page; "
-                                   "give the web chat another --path")
+                raise StartupError(
+                    f"the webhook path {telegram[0]} is also a web chat page; "
+                    "give the web chat another --path"
+                )
             routes[telegram[0]] = telegram[1]
         server = HardenedServer(routes, HttpLimits(), headers=SECURITY_HEADERS)
         try:
             server.listen(settings.web_port, address=settings.web_host)
         except OSError as exc:
-            raise StartupError(f"cannot listen on {settings.web_host}:{settings.web_port}: "
-                               f"{exc.strerror or exc} (is another process using the port?)") from None
+            raise StartupError(
+                f"cannot listen on {settings.web_host}:{settings.web_port}: "
+                f"{exc.strerror or exc} (is another process using the port?)"
+            ) from None
         if telegram is not None:
             await telegram[3]()
         host = f"[{settings.web_host}]" if ":" in settings.web_host else settings.web_host
         where = "on (webhook)" if telegram else "off"
-        print(f"kakekomi: web chat on http://{host}:{settings.web_port}{settings.web_path} "
-              f"(Telegram {where}; Ctrl-C stops)", file=out, flush=True)
+        print(
+            f"kakekomi: web chat on http://{host}:{settings.web_port}{settings.web_path} "
+            f"(Telegram {where}; Ctrl-C stops)",
+            file=out,
+            flush=True,
+        )
         await stop.wait()
     finally:
         if server is not None:
