@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BROWSER_PY := $(VENV)/.browser-python
 BROWSER := $(VENV)/.browser
 
 .PHONY: run test lint bench docs coverage wheel-check screenshots clean
@@ -14,10 +15,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-# The browser tests (tests/browser/): Playwright from PyPI, and Debian's Chromium and Japanese
-# fonts from apt when missing (as root; elsewhere one line says so and those tests skip).
-$(BROWSER): $(STAMP)
+# The browser tests (tests/browser/): Playwright from PyPI (the `browser` extra), then Debian's
+# Chromium and Japanese fonts from apt when missing (as root; elsewhere one line says so, no
+# stamp, and those tests skip).
+$(BROWSER_PY): $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[dev,browser]'
+	touch $@
+
+$(BROWSER): $(BROWSER_PY)
 	sh tests/browser/install-browser.sh $@
 
 run: $(STAMP)

@@ -54,6 +54,10 @@ def test_the_same_triage_works_by_plain_form_posts_without_javascript(
         _contacts_shown(chat)
         # Every turn was a whole-page form post to the chat's own address, never the JSON API.
         assert posts and all(url == server.url for url in posts), posts
+        # The token lives only in the forms: no cookie, and never in the address.
+        assert context.cookies() == []
+        assert page.url == server.url
+        assert page.locator('#choices input[name="token"]').get_attribute("value")
     finally:
         context.close()
 
