@@ -352,3 +352,28 @@ async def test_free_text_is_understood_and_confirmed_before_routing(content):
     await chat.press("engine.intent.yes")
     assert chat.keys[0] == "t.late"  # the fixture routes threats to demo/late_entry
     assert (await chat.slots())["things"] == ["b"]
+
+
+async def test_a_record_written_before_typed_frames_still_loads_and_resumes(content):
+    """Stored conversations hold the stack and history as plain JSON lists, as they always did."""
+    import json
+
+    from bot.engine._conversation import Frame, Position
+
+    old = {
+        "v": 1, "flow": "sub", "state": "ask", "lang": "en", "slots": {"age": "adult"},
+        "step": 4, "stack": [["demo", "check", "summary"]],
+        "history": [["menu", "main", []], ["sub", "ask", [["demo", "check", "summary"]]]],
+        "shown": ["b0", "b1"], "pending": None, "messages": [], "typed": None, "boot": "",
+    }
+    conv = Conversation.from_record(json.loads(json.dumps(old)))
+    assert conv.stack == [Frame(flow="demo", state="check", then="summary")]
+    assert conv.history[1] == Position("sub", "ask", [Frame("demo", "check", "summary")])
+    assert json.loads(json.dumps(conv.to_record())) == old  # stored exactly as before
+    store = MemoryStore(secret=b"a")
+    chat = await start(content, store=store)
+    await store.save(chat.key, old)
+    await chat.type("2")  # the sub-flow's "done" button, picked by its number
+    assert "t.sub_done" in chat.keys
+    assert await chat.position() == ("demo", "summary")  # returned through the old frame
+    assert (await chat.record())["stack"] == []

@@ -13,8 +13,8 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date, datetime, time
 from typing import Any
 
-from ._datetimes import JST, When, format_when
 from ..engine._events import clean_surrogates
+from ._datetimes import JST, When, format_when
 
 __all__ = ["memo_document", "render_memo"]
 

@@ -10,11 +10,13 @@ from ..answers import split_text, utf16_len
 from ._conversation import Conversation
 from ._dialogue import COMMANDS, Dialogue
 from ._events import (
+    EVENT_KINDS,
     MAX_TEXT,
     MEDIA_KINDS,
     Button,
     Document,
     Event,
+    EventKind,
     OutMessage,
     Reply,
     clean_surrogates,
@@ -23,7 +25,7 @@ from ._events import (
 )
 
 __all__ = [
-    "COMMANDS", "MAX_TEXT", "MEDIA_KINDS", "Button", "Conversation", "Dialogue", "Document",
-    "Event", "OutMessage", "Reply", "clean_surrogates", "clean_text", "small_number", "split_text",
-    "utf16_len",
+    "COMMANDS", "EVENT_KINDS", "MAX_TEXT", "MEDIA_KINDS", "Button", "Conversation", "Dialogue",
+    "Document", "Event", "EventKind", "OutMessage", "Reply", "clean_surrogates", "clean_text",
+    "small_number", "split_text", "utf16_len",
 ]

@@ -3,11 +3,46 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, NamedTuple, Required, TypedDict
 
 RECORD_VERSION = 1
 MAX_HISTORY = 40
 MAX_MESSAGES = 400
+
+PendingKind = Literal["crisis", "forget", "intent"]
+"""The question a conversation waits on (``pending["kind"]``): the crisis screen's
+"are you safe now?", "erase everything?", or "I understood …, right?"."""
+
+
+class Pending(TypedDict, total=False):
+    """The question waited on, stored as this plain JSON object in the record."""
+
+    kind: Required[PendingKind]
+    urgent: bool  # crisis: an act already done, so 119 comes first
+    intents: list[str]  # crisis, intent: what the message was about, to resume after
+
+
+class Frame(NamedTuple):
+    """One sub-flow call on the stack: where to come back to, and where to go from there.
+
+    A tuple, so it is stored as the JSON list ``[flow, state, then]`` it always was.
+    """
+
+    flow: str
+    state: str  # the calling state
+    then: str  # the target to move to on return; "" = show the calling state again
+
+
+class Position(NamedTuple):
+    """Where /back returns to: a flow, its state, and the sub-flow stack at that moment."""
+
+    flow: str
+    state: str
+    stack: list[Frame]
+
+
+def _frames(raw: Any) -> list[Frame]:
+    return [Frame(*f) for f in raw or ()]
 
 
 @dataclass
@@ -23,10 +58,10 @@ class Conversation:
     lang: str
     slots: dict[str, Any] = field(default_factory=dict)
     step: int = 0
-    stack: list[list[str]] = field(default_factory=list)
-    history: list[list[Any]] = field(default_factory=list)
+    stack: list[Frame] = field(default_factory=list)
+    history: list[Position] = field(default_factory=list)
     shown: list[str] = field(default_factory=list)
-    pending: dict[str, Any] | None = None
+    pending: Pending | None = None
     messages: list[int] = field(default_factory=list)
     typed: str | None = None  # digest of the answer the last event typed, if any
     boot: str = ""  # the process that committed this record
@@ -44,12 +79,15 @@ class Conversation:
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Conversation:
+        """The conversation a :meth:`to_record` record (any version so far) describes."""
         known = {k: v for k, v in record.items() if k in cls.__dataclass_fields__}
+        known["stack"] = _frames(known.get("stack"))
+        known["history"] = [Position(f, s, _frames(st)) for f, s, st in known.get("history") or ()]
         return cls(**known)
 
     def remember_position(self) -> None:
         """Push the current position so /back can return to it."""
-        entry = [self.flow, self.state, [list(f) for f in self.stack]]
+        entry = Position(self.flow, self.state, list(self.stack))
         if self.history and self.history[-1][:2] == entry[:2]:
             return
         self.history.append(entry)

@@ -15,7 +15,7 @@ from typing import Any
 from storage import ConversationStore, CorruptDatabaseError, StorageError
 
 from ..content._loader import MENU_FLOW, Content
-from ._conversation import Conversation
+from ._conversation import Conversation, Pending
 from ..answers._datetimes import JST, parse_when_ex
 from ._events import MEDIA_KINDS, Button, Event, OutMessage, Reply, small_number
 from .._errors import KakekomiError
@@ -350,7 +350,7 @@ class Dialogue:
         elif token == "!crisis_unsafe":
             turn.crisis_lines("crisis.danger")
             turn.wait_with(["!continue"])
-            conv.pending = {"kind": "crisis", **_kept(pending)}
+            conv.pending = _crisis_pending(pending)
         elif token in ("!crisis_safe", "!continue") and pending and pending.get("intents"):
             # The message that opened the crisis screen also said what is happening
             # (a threat): now that the person is safe, carry on with that.
@@ -371,8 +371,8 @@ class Dialogue:
         if kind == "forget":
             turn.say("engine.forget.confirm")
             turn.wait_with(["!forget_yes", "!forget_no"])
-        elif kind == "crisis":
-            pending = turn.conv.pending or {}
+        elif kind == "crisis" and turn.conv.pending:
+            pending = turn.conv.pending
             self._crisis_screen(turn, urgent=bool(pending.get("urgent")),
                                 intents=pending.get("intents"))
         else:
@@ -485,7 +485,8 @@ class Dialogue:
 
     def _crisis_screen(self, turn: Turn, *, urgent: bool = False,
                        intents: list[str] | None = None) -> None:
-        turn.conv.pending = {"kind": "crisis", **_kept({"urgent": urgent, "intents": intents})}
+        turn.conv.pending = _crisis_pending(
+            {"kind": "crisis", "urgent": urgent, "intents": intents or []})
         turn.crisis_lines("crisis.message", urgent=urgent)
         turn.say("crisis.ask")  # the question next to its buttons, after the lines
         turn.wait_with(["!crisis_safe", "!crisis_unsafe"])
@@ -509,10 +510,10 @@ class Dialogue:
         await turn.run()
 
 
-def _kept(pending: dict[str, Any] | None) -> dict[str, Any]:
-    """What a crisis screen carries through its buttons: urgency and the intents to resume."""
-    pending = pending or {}
-    kept: dict[str, Any] = {}
+def _crisis_pending(pending: Pending | None) -> Pending:
+    """A crisis question carrying, through its buttons, the urgency and intents to resume."""
+    pending = pending or {"kind": "crisis"}
+    kept: Pending = {"kind": "crisis"}
     if pending.get("urgent"):
         kept["urgent"] = True
     if pending.get("intents"):

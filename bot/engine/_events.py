@@ -9,6 +9,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Literal, get_args
+
+EventKind = Literal["text", "button", "command", "media"]
+"""What a person did: typed text, pressed a button, sent a /command, or sent media."""
+EVENT_KINDS: tuple[EventKind, ...] = get_args(EventKind)
 
 MEDIA_KINDS = ("photo", "video", "document", "voice", "video_note", "animation", "audio")
 
@@ -68,7 +73,7 @@ def small_number(text: str, *, typed: bool = True) -> int | None:
 class Event:
     """One thing a person did: typed text, pressed a button, sent a command or media."""
 
-    kind: str  # text | button | command | media
+    kind: EventKind
     value: str = ""
     arg: str | None = None
     message_id: int | None = None

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from ..content._loader import MENU_FLOW, Content
-from ._conversation import Conversation
+from ._conversation import Conversation, Frame
 from ._events import Button, Document, OutMessage, Reply
 from ..content._flows import Block, Choice, State
 from ..content._machines import FlowMoveError
@@ -242,7 +242,7 @@ class Turn:
         self.conv.state = at or self.content.flows[flow].start
 
     def call(self, flow: str, from_state: str, then: str | None) -> None:
-        self.conv.stack.append([self.conv.flow, from_state, then or ""])
+        self.conv.stack.append(Frame(self.conv.flow, from_state, then or ""))
         self.switch(flow)
 
     async def return_from_sub(self) -> None:
@@ -286,7 +286,7 @@ class Turn:
             flow, state, stack = conv.history.pop()
             if [flow, state] != [conv.flow, conv.state] and flow in self.content.flows \
                     and state in self.content.flows[flow].states:
-                conv.flow, conv.state, conv.stack = flow, state, [list(f) for f in stack]
+                conv.flow, conv.state, conv.stack = flow, state, list(stack)
                 await self.show_current()
                 return
         self.say("engine.back.none")
