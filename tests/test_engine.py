@@ -377,3 +377,20 @@ async def test_a_record_written_before_typed_frames_still_loads_and_resumes(cont
     assert "t.sub_done" in chat.keys
     assert await chat.position() == ("demo", "summary")  # returned through the old frame
     assert (await chat.record())["stack"] == []
+
+
+async def test_terminal_says_the_chat_is_hidden_on_quick_exit_and_only_then(content):
+    import io
+
+    from bot.channels.terminal import TerminalChat
+
+    chat = await start(content)
+    done = chat.dialogue.content.locales.text("en", "engine.exit_done")
+    out = io.StringIO()
+    await TerminalChat(chat.dialogue, chat.key, lang="en", inp=io.StringIO("/exit\n"), out=out).run()
+    assert out.getvalue().count(done) == 1
+    out = io.StringIO()
+    await TerminalChat(chat.dialogue, chat.key, lang="en", inp=io.StringIO("/forget\n1\n"),
+                       out=out).run()
+    assert chat.dialogue.content.locales.text("en", "engine.forget.done") in out.getvalue()
+    assert done not in out.getvalue()  # erasing everything is not a quick exit

@@ -42,7 +42,7 @@ class TerminalChat:
         ids = []
         if reply.delete and self.out.isatty():
             self.out.write("\033[2J\033[H")
-        if reply.delete and not reply.messages:
+        if reply.exited:
             self.out.write("— " + self.dialogue.content.locales.text(reply.lang, "engine.exit_done") + "\n")
         for message in reply.messages:
             if message.text:

@@ -141,7 +141,8 @@ class Reply:
     pressed: str | None = None
     lang: str = "ja"
     keys: list[str] = field(default_factory=list)
-    erased: bool = False
+    erased: bool = False  # the person chose "erase everything": nothing is stored now
+    exited: bool = False  # quick exit: the channel hides this chat (delete lists its messages)
 
     @property
     def text(self) -> str:

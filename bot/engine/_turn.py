@@ -159,6 +159,7 @@ class Turn:
 
     def quick_exit(self) -> None:
         """Ask the channel to erase every message of this conversation it can."""
+        self.reply.exited = True
         self.reply.delete = list(self.conv.messages)
         self.conv.messages.clear()
 
