@@ -74,9 +74,22 @@ class Server:
         env.update(KAKEKOMI_DATA=str(tmp / "data"), KAKEKOMI_SECRET=SECRET, PYTHONPATH=str(ROOT))
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1",
-                 "--port", str(self.port), *args],
-                cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                [
+                    sys.executable,
+                    "-m",
+                    "bot",
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    *args,
+                ],
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=out,
             )
         self._wait_ready()
 
@@ -87,7 +100,9 @@ class Server:
         deadline = time.monotonic() + START_S
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise AssertionError(f"kakekomi serve exited {self.proc.returncode}:\n{self.output()}")
+                raise AssertionError(
+                    f"kakekomi serve exited {self.proc.returncode}:\n{self.output()}"
+                )
             try:
                 with urllib.request.urlopen(self.url + "healthz", timeout=5) as answer:
                     if answer.status == 200:
@@ -167,15 +182,28 @@ class Chat:
         self.press(pressed[0])
         goal = text(lang, "after.plan.contacts")
         back, menu = text(lang, "engine.nav.back"), text(lang, "engine.nav.menu")
-        prefer = [text(lang, key) for key in (
-            "after.danger.no", f"after.age.{age}", "common.done", "evidence.btn.later", "after.happening.next", "after.threat.understood",
-            "after.plan.to_later", "after.plan.to_contacts", "common.next", "common.continue")]
+        prefer = [
+            text(lang, key)
+            for key in (
+                "after.danger.no",
+                f"after.age.{age}",
+                "common.done",
+                "evidence.btn.later",
+                "after.happening.next",
+                "after.threat.understood",
+                "after.plan.to_later",
+                "after.plan.to_contacts",
+                "common.next",
+                "common.continue",
+            )
+        ]
         for _ in range(limit):
             if any(goal in said for said in self.bot_texts()[-3:]):
                 return pressed
             labels = self.labels()
             pick = next((p for p in prefer if p in labels), None) or next(
-                (b for b in labels if b not in (back, menu)), None)
+                (b for b in labels if b not in (back, menu)), None
+            )
             assert pick is not None, f"no way on from {labels} after {pressed}"
             pressed.append(pick)
             self.press(pick)

@@ -74,8 +74,11 @@ class Traffic:
 
     def outside(self) -> list[str]:
         """Requests that would have left 127.0.0.1 (data: and about: are not requests out)."""
-        return [u for u in self.requests
-                if not u.startswith(self.local) and not u.startswith(("data:", "about:"))]
+        return [
+            u
+            for u in self.requests
+            if not u.startswith(self.local) and not u.startswith(("data:", "about:"))
+        ]
 
 
 @pytest.fixture

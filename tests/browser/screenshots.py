@@ -15,8 +15,12 @@ from pathlib import Path
 from ._site import ROOT, Chat, Server, chromium, launch_args, text
 
 OUT = ROOT / "docs" / "screenshots"
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
-         "has_touch": True}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
 CRISIS_WORDS = {"ja": "もう死にたい", "en": "I want to die"}
 
 
@@ -69,8 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT, help="folder for the PNGs")
     args = parser.parse_args(argv)
     if chromium() is None:
-        print("kakekomi: chromium-headless-shell is missing (make test installs it with apt as root)",
-              file=sys.stderr)
+        print(
+            "kakekomi: chromium-headless-shell is missing (make test installs it with apt as root)",
+            file=sys.stderr,
+        )
         return 2
     take(args.out)
     return 0

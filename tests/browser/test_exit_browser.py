@@ -24,8 +24,10 @@ def _open_chat_after_a_neutral_page(page: Any, server: Server) -> str:
     return exit_url
 
 
-def _left_no_trace(page: Any, server: Server, exit_url: str) -> None:
+def _left_no_trace(page: Any, server: Server, exit_url: str, entries: int) -> None:
     page.wait_for_url(exit_url, timeout=STEP_MS)
+    # The exit site took the chat's place in the tab's history instead of adding to it.
+    assert page.evaluate("history.length") == entries
     assert page.locator("#log").count() == 0
     page.go_back(timeout=STEP_MS)
     # Back leads to the page before the chat, never to the chat itself.
@@ -35,8 +37,11 @@ def _left_no_trace(page: Any, server: Server, exit_url: str) -> None:
     assert page.evaluate("sessionStorage.length") == 0
     assert page.evaluate("localStorage.length") == 0
     origins = page.context.storage_state()["origins"]
-    assert not [o for o in origins if o["origin"].startswith(server.url.rstrip("/"))
-                and o.get("localStorage")], origins
+    assert not [
+        o
+        for o in origins
+        if o["origin"].startswith(server.url.rstrip("/")) and o.get("localStorage")
+    ], origins
 
 
 def test_exit_button_replaces_the_tab_and_clears_storage(
@@ -46,8 +51,9 @@ def test_exit_button_replaces_the_tab_and_clears_storage(
     exit_link = page.locator("#exit")
     assert exit_link.is_visible()
     assert exit_link.get_attribute("rel") and "noreferrer" in exit_link.get_attribute("rel")
+    entries = page.evaluate("history.length")
     exit_link.click()
-    _left_no_trace(page, server, exit_url)
+    _left_no_trace(page, server, exit_url, entries)
 
 
 def test_shift_pressed_three_times_exits_but_typing_capitals_does_not(
@@ -60,9 +66,10 @@ def test_shift_pressed_three_times_exits_but_typing_capitals_does_not(
     assert page.locator("#log").count() == 1, "capital letters must not close the chat"
     assert page.input_value("#say") == "ABC"
     page.locator("body").click(position={"x": 1, "y": 1})
+    entries = page.evaluate("history.length")
     for _ in range(3):
         page.keyboard.press("Shift")
-    _left_no_trace(page, server, exit_url)
+    _left_no_trace(page, server, exit_url, entries)
 
 
 def test_exit_is_the_first_thing_the_keyboard_reaches(page: Any, server: Server) -> None:

@@ -38,8 +38,11 @@ def _serious(page: Any) -> list[str]:
 
     found = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
     assert found.response["passes"], "axe checked nothing (else this test proves nothing)"
-    return [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-            for v in found.response["violations"] if v["impact"] in ("serious", "critical")]
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in found.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 def test_axe_finds_nothing_serious_in_japanese_or_english(browser: Any, server: Server) -> None:
