@@ -511,3 +511,26 @@ async def test_too_many_new_conversations_from_one_address_get_a_429_page(tmp_pa
         await site.http.aclose()
         await site.server.close()
         await site.store.close()
+
+
+def test_a_quick_clicker_waits_a_moment_and_only_a_flood_is_refused():
+    now = [0.0]
+    limiter = RateLimiter(rate=1.0, burst=2, queue=2, clock=lambda: now[0])
+    assert [limiter.wait("a") for _ in range(5)] == [0.0, 0.0, 1.0, 2.0, None]
+    now[0] += 3.0  # the queue has drained
+    assert limiter.wait("a") == 0.0
+
+
+async def test_over_the_limit_without_javascript_the_page_offers_a_way_back(tmp_path, content):
+    site = await _site(tmp_path, content, token_limiter=RateLimiter(rate=0.001, burst=1))
+    try:
+        page = await site.open("?lang=en")
+        await site.press(page, site.t("en", "menu.threatened"), "en")
+        limited = await site.post(token=page.token, lang="en", button="2.1")
+        assert limited.status_code == 429
+        assert 'name="command" value="resume"' in limited.text
+        assert Page(limited.text).token == page.token  # the conversation is not lost
+    finally:
+        await site.http.aclose()
+        await site.server.close()
+        await site.store.close()

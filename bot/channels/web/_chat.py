@@ -10,6 +10,7 @@ to refusals too). No log line holds a text, a token or an address.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -44,6 +45,7 @@ FORM_LIMIT = 64 * 1024  # bytes: a form or a JSON turn (4,000 characters is at m
 TOKEN = re.compile(r"[A-Za-z0-9_-]{32,64}")
 COMMAND = re.compile(r"[a-z_]{1,20}")
 WEB_COMMANDS = frozenset(COMMANDS) | {"resume"}
+MAX_WAIT = 5.0  # seconds a turn over its bucket may be held before it is answered
 MEMO_KEEP = 15 * 60.0  # seconds a memo file can be downloaded after it was made
 MEMO_MAX = 256  # memo files kept at most (the oldest goes first)
 
@@ -85,10 +87,14 @@ class WebChat:
         self.branding = branding
         self.path = path
         self.pages = Pages(self.content, branding, path)
-        self.per_token = token_limiter if token_limiter is not None else RateLimiter(1.0, 10)
+        self.per_token = (
+            token_limiter if token_limiter is not None else RateLimiter(1.0, 10, queue=3)
+        )
         # Many people can share one address (a school, a phone network): more room there.
         self.per_address = (
-            address_limiter if address_limiter is not None else RateLimiter(rate=5.0, burst=50)
+            address_limiter
+            if address_limiter is not None
+            else RateLimiter(rate=5.0, burst=50, queue=10)
         )
         self._memos: OrderedDict[str, tuple[float, Document]] = OrderedDict()
         self.refused = {"rate": 0, "bad": 0}
@@ -121,8 +127,7 @@ class WebChat:
         if request.method == "GET":
             query = _query(request.query)
             lang = self.lang(query.get("lang"))
-            if not self.per_address.allow(request.peer):
-                self.refused["rate"] += 1
+            if not await self._allowed(request, Turn(None, lang)):
                 return Answer(
                     429, self.pages.notice(lang, "web.too_many"), HTML, (("Retry-After", "2"),)
                 )
@@ -137,8 +142,8 @@ class WebChat:
             self.refused["bad"] += 1
             return Answer(400, self.pages.notice(self.lang(None), "web.bad_request"), HTML)
         lang = self.lang(turn.lang)
-        if not self._allowed(request, turn):
-            view = Shown(notice=self.pages.t(lang, "web.too_many"))
+        if not await self._allowed(request, turn):
+            view = Shown(notice=self.pages.t(lang, "web.too_many"), again=True)
             return Answer(
                 429,
                 self.pages.chat(turn.token or new_token(), lang, view),
@@ -168,7 +173,7 @@ class WebChat:
                 },
             )
         lang = self.lang(turn.lang)
-        if not self._allowed(request, turn):
+        if not await self._allowed(request, turn):
             return _json(
                 429,
                 {"error": "too_many", "message": self.pages.t(lang, "web.too_many")},
@@ -219,7 +224,7 @@ class WebChat:
         except BadInput:
             return Answer(400, self.pages.notice(self.lang(None), "web.bad_request"), HTML)
         lang = self.lang(turn.lang)
-        if not self._allowed(request, turn):
+        if not await self._allowed(request, turn):
             return Answer(
                 429, self.pages.notice(lang, "web.too_many"), HTML, (("Retry-After", "2"),)
             )
@@ -258,15 +263,20 @@ class WebChat:
     def _key(self, token: str) -> str:
         return self.store.pseudonym("web", token)
 
-    def _allowed(self, request: Request, turn: Turn) -> bool:
-        ok = self.per_address.allow(request.peer)
-        if ok and turn.token:
-            ok = self.per_token.allow(self._key(turn.token))
-        if not ok:
+    async def _allowed(self, request: Request, turn: Turn) -> bool:
+        """Both buckets (address, token) give a turn; a quick clicker waits a moment first."""
+        waits = [self.per_address.wait(request.peer)]
+        if turn.token:
+            waits.append(self.per_token.wait(self._key(turn.token)))
+        if any(w is None for w in waits):
             self.refused["rate"] += 1
             if self.refused["rate"] % 100 == 1:
                 log.warning("rate limit reached (%d refusals so far)", self.refused["rate"])
-        return ok
+            return False
+        delay = max(w or 0.0 for w in waits)
+        if delay > 0:
+            await asyncio.sleep(min(delay, MAX_WAIT))
+        return True
 
     def _token_and_me(self, turn: Turn):
         """The token to use (a new one when missing or misshapen) and who said what."""

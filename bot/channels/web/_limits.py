@@ -21,24 +21,38 @@ class RateLimiter:
         burst: int = 10,
         max_keys: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
+        queue: int = 0,
     ):
         self.rate = rate
         self.burst = float(burst)
         self.max_keys = max_keys
         self.clock = clock
+        self.queue = queue  # turns past the bucket that wait their turn instead of a refusal
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # key → (turns, at)
 
-    def allow(self, key: str) -> bool:
+    def wait(self, key: str) -> float | None:
+        """Take a turn: seconds to wait before it (0.0 at once), or None when refused.
+
+        With ``queue`` > 0 a quick clicker is slowed down rather than refused: up to
+        ``queue`` turns past an empty bucket wait for the refill; only more are refused.
+        """
         now = self.clock()
         turns, at = self._buckets.pop(key, (self.burst, now))
         turns = min(self.burst, turns + (now - at) * self.rate)
-        allowed = turns >= 1.0
-        if allowed:
+        if turns - 1.0 < -self.queue:
+            self._buckets[key] = (turns, now)
+            delay = None
+        else:
             turns -= 1.0
-        self._buckets[key] = (turns, now)
+            self._buckets[key] = (turns, now)
+            delay = 0.0 if turns >= 0 else -turns / self.rate
         while len(self._buckets) > self.max_keys:
             self._buckets.popitem(last=False)
-        return allowed
+        return delay
+
+    def allow(self, key: str) -> bool:
+        """Take a turn if one is left now or can wait in the queue."""
+        return self.wait(key) is not None
 
     def __len__(self) -> int:
         return len(self._buckets)

@@ -41,6 +41,7 @@ class Shown:
     buttons: list[list[Button]] = field(default_factory=list)
     memo: bool = False
     notice: str | None = None
+    again: bool = False  # offer "show where I was" (the buttons are not known here)
 
 
 def shown(replies: list[Reply], me: str | None, content: Content, lang: str) -> Shown:
@@ -117,6 +118,12 @@ class Pages:
                 f'<form id="memo-form" method="post" action="{esc(self.path)}memo">{hidden}'
                 f'<button id="memo-download">{esc(self.t(lang, "web.memo_download"))}'
                 "</button></form>"
+            )
+        if view.again:
+            memo += (
+                f'<form id="again-form" method="post" action="{esc(self.path)}">{hidden}'
+                f'<button id="again" name="command" value="resume">'
+                f"{esc(self.t(lang, 'web.show_again'))}</button></form>"
             )
         other = self.other_lang(lang)
         page = _template("page.html").substitute(
