@@ -75,12 +75,16 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _constr
 
 def load_yaml(path: Path, display: str | None = None) -> Any:
     """Parse one YAML file; syntax errors become a ContentError with file and line."""
+    return _parse(path, display, _Loader)
+
+
+def _parse(path: Path, display: str | None, loader_class: type[_Loader]) -> Any:
     name = display or str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ContentError([Problem(name, 1, f"cannot read the file: {exc}")]) from exc
-    loader = _Loader(text)
+    loader = loader_class(text)
     loader.name = name  # type: ignore[attr-defined]
     try:
         return loader.get_single_data()
@@ -117,16 +121,4 @@ _EditorLoader.add_constructor("tag:yaml.org,2002:int", _int_or_text)
 
 def load_yaml_as_written(path: Path, display: str | None = None) -> Any:
     """Like `load_yaml`, but dates and times stay the text that was written."""
-    name = display or str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ContentError([Problem(name, 1, f"cannot read the file: {exc}")]) from exc
-    loader = _EditorLoader(text)
-    loader.name = name  # type: ignore[attr-defined]
-    try:
-        return loader.get_single_data()
-    except yaml.YAMLError as exc:
-        raise ContentError([Problem(name, 1, f"YAML syntax: {exc}")]) from exc
-    finally:
-        loader.dispose()
+    return _parse(path, display, _EditorLoader)
