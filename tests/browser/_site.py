@@ -155,17 +155,18 @@ class Chat:
 
     def _turn(self, act: Any) -> None:
         """One turn: wait for the server's answer. When the rate limit answers 429 (it is per
-        address, and every test comes from 127.0.0.1), wait a moment and do it again."""
+        address, and every test comes from 127.0.0.1), wait a moment and do it again; without
+        JavaScript the 429 page has no buttons, so first its "show where I was" (#again)."""
         page = self.page
         for _attempt in range(30):
             before = page.locator("#log .msg").count()
-            with page.expect_response(lambda r: r.request.method == "POST", timeout=STEP_MS) as a:
-                act()
-            if a.value.status != 429:
+            if self._post(act) != 429:
                 break
-            page.wait_for_timeout(1500)
-            if page.locator("#choices, #say-form").count() == 0:  # a bare 429 page
-                page.go_back()
+            for _resume in range(30):
+                if self.js or not page.locator("#again").count():
+                    break
+                if self._post(lambda: page.click("#again")) != 429:
+                    break
         else:
             raise AssertionError("the rate limit never let the turn through")
         if self.js:
@@ -173,6 +174,17 @@ class Chat:
             page.locator("#log .msg").nth(before).wait_for(timeout=STEP_MS)
         else:
             page.wait_for_load_state()
+
+    def _post(self, act: Any) -> int:
+        """Do `act`, return the status of the POST it made; after a 429 wait a moment."""
+        with self.page.expect_response(
+            lambda r: r.request.method == "POST", timeout=STEP_MS
+        ) as answer:
+            act()
+        status = answer.value.status
+        if status == 429:
+            self.page.wait_for_timeout(1500)
+        return status
 
     def walk_threatened(self, age: str = "under18", limit: int = 40) -> list[str]:
         """From the menu, the threatened route by clicks until the plan's contacts screen.
