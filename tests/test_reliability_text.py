@@ -209,7 +209,7 @@ def test_any_text_through_the_engine_gets_a_reply(sequence, lang):
         for text in sequence:
             reply = await chat.type(text)
             check_reply(reply)
-            assert reply.messages
+            assert reply.messages or reply.exited  # typing the exit button's number hides the chat
 
     asyncio.run(go())
 
