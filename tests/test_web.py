@@ -534,3 +534,26 @@ async def test_over_the_limit_without_javascript_the_page_offers_a_way_back(tmp_
         await site.http.aclose()
         await site.server.close()
         await site.store.close()
+
+
+async def test_the_chat_can_live_under_another_path(tmp_path, content):
+    store = await SqliteStore.open(tmp_path / "kakekomi.sqlite3", secret=SECRET.encode())
+    chat = WebChat(Dialogue(content, store), store, load_branding(content.root), "/chat/")
+    server = HardenedServer(chat.routes(), HttpLimits(), headers=SECURITY_HEADERS)
+    port = free_port()
+    server.listen(port, address="127.0.0.1")
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=GUARD) as http:
+            page = await http.get("/chat/")
+            assert page.status_code == 200
+            assert {f.get("action") for f in Page(page.text).forms} == {"/chat/"}
+            assert '<script src="/chat/static/app.js"' in page.text
+            assert (await http.get("/chat/static/app.js")).status_code == 200
+            assert (await http.get("/")).status_code == 404
+            turn = await http.post(
+                "/chat/", data={"token": Page(page.text).token, "command": "help"}
+            )
+            assert turn.status_code == 200
+    finally:
+        await server.close()
+        await store.close()
