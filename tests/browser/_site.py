@@ -142,7 +142,7 @@ class Chat:
         """Press the current button whose words are exactly `label`."""
         exact = re.compile(r"^\s*" + re.escape(label) + r"\s*$")
         button = self.page.locator("#choices button.choice").filter(has_text=exact).last
-        self._turn(button.click)
+        self.turn(button.click)
 
     def say(self, words: str) -> None:
         """Type into the text box and send."""
@@ -151,9 +151,9 @@ class Chat:
             self.page.fill("#say", words)
             self.page.click("#send")
 
-        self._turn(send)
+        self.turn(send)
 
-    def _turn(self, act: Any) -> None:
+    def turn(self, act: Any) -> None:
         """One turn: wait for the server's answer. When the rate limit answers 429 (it is per
         address, and every test comes from 127.0.0.1), wait a moment and do it again; without
         JavaScript the 429 page has no buttons, so first its "show where I was" (#again)."""
