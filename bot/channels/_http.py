@@ -279,5 +279,5 @@ class _Exchange(httputil.HTTPMessageDelegate):
             )
             self.request_conn.finish()
             await asyncio.wait_for(written, self.server.limits.body_timeout)
-        except (iostream.StreamClosedError, TimeoutError, asyncio.TimeoutError):
+        except (iostream.StreamClosedError, TimeoutError):
             pass  # the client went away; nothing to tell it
