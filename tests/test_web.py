@@ -557,3 +557,17 @@ async def test_the_chat_can_live_under_another_path(tmp_path, content):
     finally:
         await server.close()
         await store.close()
+
+
+async def test_choosing_to_end_goes_to_the_neutral_site_like_quick_exit(site):
+    page = await site.open("?lang=en")
+    end = site.t("en", "engine.nav.exit")
+    response = await site.post(token=page.token, lang="en", button=page.button(end))
+    assert response.status_code == 303
+    assert response.headers["Location"] == site.chat.branding.exit_url
+    _assert_safe_headers(response)
+    page = await site.open("?lang=en")
+    api = await site.http.post(
+        "/api/turn", json={"token": page.token, "lang": "en", "button": page.button(end)}
+    )
+    assert api.status_code == 200 and api.json()["exited"] is True

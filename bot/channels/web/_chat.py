@@ -155,6 +155,8 @@ class WebChat:
             return Answer(413, self.pages.chat(turn.token or new_token(), lang, view), HTML)
         token, me = self._token_and_me(turn)
         replies, lang = await self._run(token, turn)
+        if _exited(replies):  # "end (clear the screen)": to the neutral site, as quick exit does
+            return Answer(303, b"", HTML, (("Location", self.branding.exit_url),))
         if any(r.erased for r in replies):
             token = new_token()  # the old one names nothing now; start clean
         view = shown(replies, me(replies), self.content, lang)
@@ -213,6 +215,7 @@ class WebChat:
                 "token": token,
                 "lang": lang,
                 "messages": messages,
+                "exited": _exited(replies),
                 "pressed": pressed,
                 "erased": erased,
             },
@@ -340,6 +343,11 @@ class _Route:
 
     async def respond(self, body: bytes, headers) -> Answer:  # pragma: no cover - handle is used
         return Answer(500)
+
+
+def _exited(replies: list[Reply]) -> bool:
+    """The person chose to end and clear the screen (the engine's quick exit)."""
+    return any(getattr(r, "exited", False) or (r.delete and not r.messages) for r in replies)
 
 
 def _json(status: int, data: dict[str, Any], headers: tuple[tuple[str, str], ...] = ()) -> Answer:

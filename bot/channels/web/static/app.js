@@ -127,6 +127,7 @@
       return response.json().then(function (data) { return { status: response.status, data: data }; });
     }).then(function (result) {
       var data = result.data;
+      if (result.status === 200 && data.exited) { quickExit(); return; }
       if (result.status !== 200) {
         addMessage("bot notice", data.message || "");
         return;
