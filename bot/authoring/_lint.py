@@ -17,6 +17,7 @@ from typing import Any, TextIO
 from ._audience import NOT_ADULT, adult_only_keys, analyse_ages, exposures
 from ..content._loader import MENU_FLOW, Content, load_content, used_keys
 from .._errors import ContentError, Problem
+from ..answers import utf16_len
 from ._graph import called_flows, flow_links, subflow_only
 from ._readability import MESSAGE_LIMIT, law_mentions, long_messages, unglossed_words
 
@@ -104,10 +105,6 @@ def _limit(table: dict[str, int], lang: str) -> int:
     return table.get(lang, table["en"])
 
 
-def _utf16(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
 # ---- texts ---------------------------------------------------------------------------
 def _locale_texts(content: Content) -> Iterator[Problem]:
     """Unused keys, and texts too long for Telegram or for a phone screen."""
@@ -123,8 +120,8 @@ def _locale_texts(content: Content) -> Iterator[Problem]:
             if not isinstance(value, str):
                 continue
             file, line = locales.where[(lang, key)]
-            if _utf16(value) > TELEGRAM_TEXT_LIMIT:
-                yield Problem(file, line, f"'{key}' is {_utf16(value)} characters long; Telegram "
+            if utf16_len(value) > TELEGRAM_TEXT_LIMIT:
+                yield Problem(file, line, f"'{key}' is {utf16_len(value)} characters long; Telegram "
                               f"refuses messages over {TELEGRAM_TEXT_LIMIT}: split it in two")
             elif len(value) > _limit(PHONE_TEXT_LIMIT, lang):
                 yield LintWarning(file, line, f"'{key}' is {len(value)} characters long, more than "

@@ -10,8 +10,8 @@ from functools import cache
 from itertools import product
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from ..answers import JST
 from ._audience import AGES, may
 
 KANJI_FILE = Path(__file__).with_name("kyoiku_kanji.txt")
@@ -30,7 +30,6 @@ LAW_WORDS = {
     "en": re.compile(r"Penal Code|(?<=\w )Act\b|\bAct (?:on|for|to|against|of|Regarding)\b"
                      r"|\b(?:Article|[Aa]rt\.) ?\d+|\b[Oo]rdinances?\b"),
 }
-JST = ZoneInfo("Asia/Tokyo")
 # Moments at which contact lists are measured: weekday afternoon, late night, Sunday.
 SAMPLE_MOMENTS = (datetime(2026, 11, 25, 14, 0, tzinfo=JST), datetime(2026, 11, 26, 2, 0, tzinfo=JST),
                   datetime(2026, 11, 29, 14, 0, tzinfo=JST))
