@@ -14,6 +14,7 @@ bot takes in one piece, near its 4,096 limit), with and without a crisis cue.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 import time
@@ -175,6 +176,32 @@ def latency(n: int) -> dict[str, Any]:
     return result
 
 
+#: The model may add at most this share of false alarms on writers it was not fitted to.
+MODEL_FALSE_ALARMS = 0.015
+
+
+def train_groups(root: Path = ROOT) -> dict[str, list[dict[str, Any]]]:
+    """The train split by writer file (the model's thresholds are chosen writer by writer)."""
+    groups = {}
+    for path in sorted((root / "docs" / "crisis-corpus" / "train").glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        groups[path.stem] = [item for items in data.values() for item in items or []]
+    return groups
+
+
+def fit_model(root: Path = ROOT) -> dict[str, Any]:
+    """Fit the crisis n-gram model on train/ and write it beside the detector."""
+    from bot.safety._crisis import fold
+    from bot.safety._crisis_model import MODEL_FILE, corpus_digest, fit
+    from bot.safety._textmatch import prepare
+
+    model, report = fit(train_groups(root), lambda text: fold(prepare(text)),
+                        max_false_alarms=MODEL_FALSE_ALARMS)
+    model.meta["train_digest"] = corpus_digest((root / "docs" / "crisis-corpus" / "train").glob("*.yaml"))
+    MODEL_FILE.write_text(model.to_json(), encoding="utf-8")
+    return {"file": str(MODEL_FILE.relative_to(ROOT)), **model.meta}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.crisis")
     parser.add_argument("--report", action="store_true", help="recall and false alarms on the corpus")
@@ -182,9 +209,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--misses", action="store_true",
                         help="also list what the train split missed or wrongly fired on (train only)")
     parser.add_argument("--n", type=int, default=20_000, help="messages in the latency mix")
+    parser.add_argument("--fit", action="store_true",
+                        help="fit the n-gram model on train/ and write bot/safety/crisis_model.json")
     args = parser.parse_args(argv)
     if args.misses and args.split != ["train"]:
         parser.error("--misses is for the train split only: add --split train")
+    if args.fit:
+        print(json.dumps(fit_model(), ensure_ascii=False, indent=1))
+        return 0
     if args.report:
         text, results = report(args.split or SPLITS)
         print(text)

@@ -51,9 +51,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ._crisis_model import NgramModel
 from ._textmatch import _INVISIBLE, PatternError, prepare
 
-__all__ = ["CATEGORIES", "CrisisDetector", "CrisisMatch", "RuleError", "fold"]
+__all__ = ["CATEGORIES", "MODEL_CATEGORY", "CrisisDetector", "CrisisMatch", "RuleError", "fold"]
+
+#: What a match from the n-gram model (not a rule) is called.
+MODEL_CATEGORY = "model"
 
 #: The categories a rule can belong to (C-SSRS-like, plus what counsellors see in chats).
 CATEGORIES: tuple[str, ...] = (
@@ -710,6 +714,8 @@ class CrisisDetector:
         # it happens in a background thread from now on, so start-up does not wait for
         # it; the first message waits only if it comes before the thread is done.
         self._any: re.Pattern[str] | None = None
+        # The second net (``_crisis_model``): only ever adds a screen the rules did not open.
+        self.model: NgramModel | None = None
         self._urgent: re.Pattern[str] | None = None
         self._hide: re.Pattern[str] | None = None
         self._error: BaseException | None = None
@@ -756,6 +762,7 @@ class CrisisDetector:
             if len(_BUILT) >= 8:
                 _BUILT.pop(next(iter(_BUILT)))
             _BUILT[key] = cls(rules, concepts, exclusions, urgent)
+            _BUILT[key].model = NgramModel.load()
         return _BUILT[key]
 
     from_texts = from_locale_values  # the name used in the first design notes
@@ -777,6 +784,8 @@ class CrisisDetector:
                 if found.urgent:
                     return found
                 first = first or found
+        if first is None and self.model is not None and self.model.fires(norm):
+            return CrisisMatch(MODEL_CATEGORY, False, "", "model")
         return first
 
     def windows(self, norm: str) -> list[tuple[int, int]]:
