@@ -176,8 +176,10 @@ def latency(n: int) -> dict[str, Any]:
     return result
 
 
-#: The model may add at most this share of false alarms on writers it was not fitted to.
-MODEL_FALSE_ALARMS = 0.015
+#: The share of false alarms the model may add on writers it was not fitted to, by script.
+#: English is held tighter: on held-out v5 and v6 the rules already raised about one false
+#: alarm in seventy English ordinary messages, so the model's budget there is half a percent.
+MODEL_FALSE_ALARMS = {"ja": 0.015, "en": 0.005}
 
 
 def train_groups(root: Path = ROOT) -> dict[str, list[dict[str, Any]]]:

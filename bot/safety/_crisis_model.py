@@ -58,7 +58,7 @@ class NgramModel:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def score(self, folded: str) -> float:
-        """Probability-like score of the most cue-like window of an already folded text.
+        """Log-odds that the most cue-like window of an already folded text is a cue.
 
         Linear in the text: each position's n-grams are looked up once, and a window's
         sum is a difference of running totals.
@@ -76,8 +76,7 @@ class NgramModel:
         else:
             best = max(totals[min(start + WINDOW, size)] - totals[start]
                        for start in range(0, size - WINDOW // 2, STEP))
-        z = self.bias + best
-        return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
+        return self.bias + best  # the logit: unlike a probability it does not saturate
 
     def fires(self, folded: str) -> bool:
         key = "ja" if is_japanese(folded) else "en"
@@ -149,7 +148,8 @@ def _samples(items: Iterable[Mapping[str, Any]], fold: Any) -> list[tuple[list[s
 
 
 def fit(groups: Mapping[str, Sequence[Mapping[str, Any]]], fold: Any, *,
-        max_false_alarms: float = 0.01, floor: float = 0.5) -> tuple[NgramModel, dict[str, Any]]:
+        max_false_alarms: float | Mapping[str, float] = 0.01,
+        floor: float = 0.0) -> tuple[NgramModel, dict[str, Any]]:
     """Fit on every group (a writer's file), after choosing thresholds on held-back writers.
 
     For each writer, a model fitted on all the *other* writers scores that writer's
@@ -163,18 +163,20 @@ def fit(groups: Mapping[str, Sequence[Mapping[str, Any]]], fold: Any, *,
     for name in names:
         rest = [s for other in names if other != name for s in _samples(groups[other], fold)]
         weights, bias = _train(rest)
-        held = NgramModel(weights, bias, {"ja": 0.5, "en": 0.5})
+        held = NgramModel(weights, bias, {"ja": 0.0, "en": 0.0})
         for item in groups[name]:
             folded = fold(item["text"])
             lang = "ja" if is_japanese(folded) else "en"
             scores[lang]["cue" if item["trigger"] else "ordinary"].append(held.score(folded))
     thresholds: dict[str, float] = {}
-    report: dict[str, Any] = {"writers": len(names), "max_false_alarms": max_false_alarms}
+    budget = (dict(max_false_alarms) if isinstance(max_false_alarms, Mapping)
+              else {"ja": max_false_alarms, "en": max_false_alarms})
+    report: dict[str, Any] = {"writers": len(names), "max_false_alarms": budget}
     for lang, s in scores.items():
         ordinary = sorted(s["ordinary"], reverse=True)
-        allowed = int(len(ordinary) * max_false_alarms)
-        threshold = ordinary[allowed] + 1e-4 if allowed < len(ordinary) else floor
-        threshold = round(max(threshold, floor), 4)
+        allowed = int(len(ordinary) * budget[lang])
+        threshold = ordinary[allowed] + 1e-3 if allowed < len(ordinary) else floor
+        threshold = round(max(threshold, floor), 3)
         thresholds[lang] = threshold
         cues = s["cue"]
         report[lang] = {
