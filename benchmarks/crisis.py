@@ -177,9 +177,10 @@ def latency(n: int) -> dict[str, Any]:
 
 
 #: The share of false alarms the model may add on writers it was not fitted to, by script.
-#: English is held tighter: on held-out v5 and v6 the rules already raised about one false
-#: alarm in seventy English ordinary messages, so the model's budget there is half a percent.
-MODEL_FALSE_ALARMS = {"ja": 0.015, "en": 0.005}
+#: The rules already raise some (about 0.7 % in Japanese, up to 1.4 % in English on unseen
+#: writers), and the two add up: the model's budget is what is left under a 2 % bar with a
+#: margin — 0.75 % for Japanese text, 0.5 % for English.
+MODEL_FALSE_ALARMS = {"ja": 0.0075, "en": 0.005}
 
 
 def train_groups(root: Path = ROOT) -> dict[str, list[dict[str, Any]]]:
