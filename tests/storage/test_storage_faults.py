@@ -28,7 +28,7 @@ from storage import (
 )
 
 SECRET = bytes(range(32))
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @contextlib.contextmanager

@@ -20,19 +20,19 @@ def test_the_shipped_model_was_fitted_on_the_train_split_as_it_is() -> None:
     digest = corpus_digest((ROOT / "docs" / "crisis-corpus" / "train").glob("*.yaml"))
     assert model.meta.get("train_digest") == digest, (
         "train/ changed since the model was fitted: run `python -m benchmarks.crisis --fit`")
-    assert model.meta.get("max_false_alarms") == MODEL_FALSE_ALARMS
+    assert model.meta.get("max_false_alarms") == dict(MODEL_FALSE_ALARMS)
     assert set(model.threshold) == {"ja", "en"}
 
 
 def test_the_model_round_trips_through_its_file_format() -> None:
-    model = NgramModel({"死に": 2.5, "たい": 1.0, "ok": -1.0}, -3.0, {"ja": 0.6, "en": 0.7})
+    model = NgramModel({"死に": 2.5, "たい": 1.0, "ok": -1.0}, -3.0, {"ja": 0.5, "en": 0.7})
     again = NgramModel.from_json(model.to_json())
     assert again.weights == model.weights and again.threshold == model.threshold
     assert again.score(folded("死にたい")) == model.score(folded("死にたい"))
 
 
 def test_a_cue_deep_inside_a_long_message_is_read_in_its_window() -> None:
-    model = NgramModel({"死に": 3.0, "にた": 2.0}, -4.0, {"ja": 0.6, "en": 0.6})
+    model = NgramModel({"死に": 3.0, "にた": 2.0}, -4.0, {"ja": 0.5, "en": 0.5})
     filler = "今日は学校で友達と話して、帰りに本屋に寄りました。" * 200
     assert model.fires(folded("死にたい"))
     assert model.fires(folded(filler[:3000] + "死にたい" + filler[:1000]))

@@ -17,7 +17,7 @@ from tests.helpers import Chat, content
 
 LANGS = ["ja", "en"]
 NIGHT = "2026-11-26T01:30+09:00"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 HAPPENING = {
     "threat": "after.happening.threat",

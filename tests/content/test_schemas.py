@@ -16,7 +16,7 @@ import pytest
 from bot.authoring._lint import content_files, run_lint, schema_problems
 from bot.content._yamlsrc import load_yaml_as_written
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 FIRST_LINE = re.compile(r"# yaml-language-server: \$schema=(\S+)$")
 FILES = list(content_files(ROOT))

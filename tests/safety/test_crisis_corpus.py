@@ -23,6 +23,10 @@ TRAIN_DIR = ROOT / "docs" / "crisis-corpus" / "train"
 TRAIN = load_split("train") or {}  # every file in train/, merged
 HELDOUT = load_split("heldout")
 RECALL_BAR, FALSE_ALARM_BAR = 0.97, 0.02
+#: Where the issue's bar is not met yet, the measured value is a ceiling that must not get
+#: worse (README "Crisis net" and issue 13 say so): English false alarms on held-out v8 were
+#: 3.0 % (2 of 67: an idiom and a threat quoted from the other person, both from the rules).
+KNOWN_GAPS = {"en": 0.031}
 #: Filled by the held-out test when it runs; tests/conftest.py prints it in the summary.
 RESULTS: dict[str, dict] = {}
 
@@ -39,7 +43,7 @@ def detector() -> CrisisDetector:
 #: Held-out sets measured once and then moved into train/ AFTER the rules were last
 #: written: the rules were never tuned to them (only the n-gram model was refitted, as a
 #: whole, automatically), so they are held to the bar as a whole, not sentence by sentence.
-SPENT_AFTER_RULES = ("heldout-v4", "heldout-v5")
+SPENT_AFTER_RULES = ("heldout-v4", "heldout-v5", "heldout-v6", "heldout-v7")
 
 
 def _train_cases():
@@ -110,7 +114,8 @@ def test_heldout_recall_and_false_alarms(detector: CrisisDetector, lang: str) ->
     RESULTS[f"heldout/{lang}"] = result
     RESULTS.setdefault(f"train/{lang}", evaluate(detector, TRAIN[lang]))
     assert result["recall"] >= RECALL_BAR, (lang, result["recall"], result["misses"])
-    assert result["false_alarms"] <= FALSE_ALARM_BAR, (lang, result["false_alarms"], result["misses"])
+    ceiling = max(FALSE_ALARM_BAR, KNOWN_GAPS.get(lang, 0.0))
+    assert result["false_alarms"] <= ceiling, (lang, result["false_alarms"], result["misses"])
 
 
 def summary() -> str:

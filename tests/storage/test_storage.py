@@ -27,7 +27,7 @@ from storage import (
 from storage._crypto import Keyring
 
 SECRET = bytes(range(32))
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 class FakeClock:

@@ -19,7 +19,7 @@ from bot.safety._contacts import (
     render_contacts,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FILES = sorted((ROOT / "contacts").glob("*.yaml"))
 JST = ZoneInfo("Asia/Tokyo")
 
@@ -544,7 +544,7 @@ def _enums_under(node: object, names: tuple[str, ...], found: list[list[str]]) -
 def test_schemas_offer_exactly_the_topics_and_audiences_the_directory_knows() -> None:
     import json
 
-    docs = Path(__file__).resolve().parent.parent / "docs"
+    docs = Path(__file__).resolve().parents[2] / "docs"
     flow = json.loads((docs / "flow.schema.json").read_text(encoding="utf-8"))
     contacts = json.loads((docs / "contacts.schema.json").read_text(encoding="utf-8"))
     topic_enums = [flow["$defs"]["topic"]["enum"]] + _enums_under(contacts, ("topics",), [])

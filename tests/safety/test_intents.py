@@ -10,7 +10,7 @@ import yaml
 from bot.safety._intents import INTENT_ORDER, IntentDetector
 from bot.safety._textmatch import KeywordRules, PatternError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAFETY = {
     lang: yaml.safe_load((ROOT / f"locales/{lang}/safety.yaml").read_text(encoding="utf-8"))
     for lang in ("ja", "en")

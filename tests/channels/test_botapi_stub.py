@@ -12,7 +12,7 @@ import pytest
 
 from tests.botapi_stub import BotApiStub, User
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ALICE = User(555001, language_code="en")
 
 

@@ -17,7 +17,7 @@ from bot.safety._crisis import CATEGORIES, CrisisDetector, CrisisMatch, RuleErro
 from bot.authoring._lint import run_lint
 from bot.safety._textmatch import KeywordRules, PatternError, normalize, prepare
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def load_locale(lang: str, name: str) -> dict:

@@ -27,7 +27,7 @@ from bot.engine import Dialogue
 from storage import SqliteStore
 from tests.telegram_fixtures import free_port
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SECRET = "4b7d9f1a3c5e7082a4c6e8f0b2d4f6a81c3e5f7092b4d6f8a0c2e4f61357924b"
 GUARD = 30.0  # seconds: a hang guard only, never what is asserted
 CSP = (

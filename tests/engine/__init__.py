@@ -1,0 +1,1 @@
+"""Tests of bot.engine (mirrors the package)."""

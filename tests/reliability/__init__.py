@@ -1,0 +1,1 @@
+"""Reliability: crashes, faults, fuzzing and load, end to end."""
