@@ -35,7 +35,10 @@ WINDOW, STEP = 160, 80  # a long message is read in windows of 160 characters, e
 
 def grams(text: str) -> list[str]:
     """The n-grams of a text (with edge marks, so a whole short word is a feature)."""
-    padded = f"\x02{text}\x03"
+    return grams_of(f"\x02{text}\x03")
+
+
+def grams_of(padded: str) -> list[str]:
     return [padded[i:i + n] for i in range(len(padded)) for n in SIZES if i + n <= len(padded)]
 
 
@@ -60,22 +63,20 @@ class NgramModel:
     def score(self, folded: str) -> float:
         """Log-odds that the most cue-like window of an already folded text is a cue.
 
-        Linear in the text: each position's n-grams are looked up once, and a window's
-        sum is a difference of running totals.
+        Each distinct n-gram of a window counts once, as in training on short messages, so
+        a run of one harmless pattern ("あああ…", "ありがとう" × 100) cannot add up to a cue.
+        Long texts are cut into blocks of ``STEP`` characters; a window is two neighbouring
+        blocks, and its n-grams are the union of theirs (plus those across the seam).
         """
         get = self.weights.get
         padded = f"\x02{folded}\x03"
-        size = len(padded)
-        totals = [0.0]
-        running = 0.0
-        for i in range(size):
-            running += sum(get(padded[i:i + n], 0.0) for n in SIZES if i + n <= size)
-            totals.append(running)
-        if size <= WINDOW:
-            best = running
-        else:
-            best = max(totals[min(start + WINDOW, size)] - totals[start]
-                       for start in range(0, size - WINDOW // 2, STEP))
+        if len(padded) <= WINDOW:
+            return self.bias + sum(get(g, 0.0) for g in set(grams_of(padded)))
+        blocks = [set(grams_of(padded[i:i + STEP + max(SIZES) - 1]))
+                  for i in range(0, len(padded), STEP)]
+        best = -math.inf
+        for a, b in zip(blocks, blocks[1:] or [set()]):
+            best = max(best, sum(get(g, 0.0) for g in a | b))
         return self.bias + best  # the logit: unlike a probability it does not saturate
 
     def fires(self, folded: str) -> bool:

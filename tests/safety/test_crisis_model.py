@@ -64,3 +64,10 @@ def test_the_model_only_adds_a_screen_and_never_takes_one_away() -> None:
             if found is not None and found.category == MODEL_CATEGORY:
                 assert not found.urgent
     assert MODEL_FILE.name == "crisis_model.json"
+
+
+def test_a_long_run_of_one_harmless_pattern_does_not_add_up_to_a_cue() -> None:
+    # Found by the memo test: 1,999 × "あ" once scored as a cue when every repeat counted.
+    detector = content().crisis
+    for text in ("あ" * 1999 + "😱", "ありがとう" * 300, "w" * 4000, "ok " * 1000, "😱" * 500):
+        assert detector.detect(text) is None, text[:20]
