@@ -28,12 +28,20 @@ $(BROWSER): $(BROWSER_PY)
 run: $(STAMP)
 	$(BIN)/kakekomi $(if $(filter serve chat telegram,$(firstword $(ARGS))),,run) $(ARGS)
 
+# Content lint, then ruff and mypy (configured in pyproject.toml): a problem stops the run
+# before the (longer) tests.
+LINT_PATHS := bot storage tests benchmarks hatch_build.py
+
 test: $(STAMP) $(BROWSER)
 	$(BIN)/kakekomi lint
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/kakekomi lint
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/mypy
 
 docs: $(STAMP)
 	$(BIN)/kakekomi docs

@@ -4,11 +4,10 @@ Channels use `load_content`, `Dialogue`, `Event` and the reply records; nothing
 here imports a transport.
 """
 
-from .content import Content, load_content
-from .engine import COMMANDS, Dialogue
 from ._errors import ContentError, KakekomiError, Problem
-from .engine import Button, Document, Event, OutMessage, Reply
 from ._settings import Settings
+from .content import Content, load_content
+from .engine import COMMANDS, Button, Dialogue, Document, Event, OutMessage, Reply
 
 __all__ = [
     "COMMANDS", "Button", "Content", "ContentError", "Dialogue", "Document", "Event",

@@ -141,8 +141,8 @@ def clock_for(settings: Settings):
 
 
 async def _chat(settings: Settings, user: str, *, lang_chosen: bool = False) -> None:
-    from .engine._dialogue import Dialogue
     from .channels.terminal import TerminalChat
+    from .engine._dialogue import Dialogue
 
     content = _load(settings)
     store = await open_store(settings)

@@ -1,6 +1,12 @@
 """Conversation storage: the interface the engine uses and its SQLite and memory backends."""
 
-from ._errors import CorruptDatabaseError, DatabaseInUse, StorageError, StorageUnavailable, WrongKeyError
+from ._errors import (
+    CorruptDatabaseError,
+    DatabaseInUse,
+    StorageError,
+    StorageUnavailable,
+    WrongKeyError,
+)
 from ._memory import MemoryStore
 from ._protocol import ConversationStore
 from ._schema import SCHEMA_VERSION

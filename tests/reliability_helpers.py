@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import Dialogue, Event, Reply
-
 from tests import botapi_checks as checks
 
 SECRET = bytes(range(32))

@@ -29,7 +29,6 @@ from typing import Any
 
 from bot import Content, Dialogue, Event, Reply
 from storage import MemoryStore
-
 from tests.botapi_stub import BotApiStub, User
 
 ROOT = Path(__file__).resolve().parent.parent

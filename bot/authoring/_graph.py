@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ..content._conditions import TIME_WINDOWS, Condition
-from ..content._loader import MENU_FLOW, Content
 from ..content._flows import Flow
+from ..content._loader import MENU_FLOW, Content
 
 # Flows the engine itself runs as sub-flows: the /memo and /contacts commands call
 # them from wherever the person is, and their end returns there (see _engine._command).

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from ._audience import NOT_ADULT, adult_only_keys, analyse_ages, exposures
-from ..content._loader import MENU_FLOW, Content, load_content, used_keys
 from .._errors import ContentError, Problem
 from ..answers import utf16_len
+from ..content._loader import MENU_FLOW, Content, load_content, used_keys
+from ._audience import NOT_ADULT, adult_only_keys, analyse_ages, exposures
 from ._graph import called_flows, flow_links, subflow_only
 from ._readability import MESSAGE_LIMIT, law_mentions, long_messages, unglossed_words
 

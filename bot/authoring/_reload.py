@@ -17,8 +17,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..content._loader import load_content
 from .._errors import ContentError
+from ..content._loader import load_content
 
 log = logging.getLogger("kakekomi.reload")
 POLL_INTERVAL = 0.5  # seconds between looks at the files

@@ -13,12 +13,12 @@ import json
 import sys
 import time
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..content._loader import Content, load_content
 from .._errors import ContentError
+from ..content._loader import Content, load_content
 from ._graph import render_graph
 from ._script import render_index, render_script, script_file
 
@@ -144,7 +144,7 @@ def write_coverage(root: Path, content: Content,
     states = all_states(content)
     missing = [fs for fs in states if fs not in seen]
     record = {
-        "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "written": datetime.now(UTC).isoformat(timespec="seconds"),
         "states": len(states),
         "visited": len(states) - len(missing),
         "unvisited": [{"flow": f, "state": s, "where": _where(content, f, s)} for f, s in missing],

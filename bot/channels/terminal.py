@@ -14,8 +14,7 @@ import sys
 from dataclasses import replace
 from typing import TextIO
 
-from ..engine import Dialogue
-from ..engine import MAX_TEXT, Button, Event, Reply, small_number
+from ..engine import MAX_TEXT, Button, Dialogue, Event, Reply, small_number
 
 
 class TerminalChat:

@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._conditions import Condition, parse_condition
 from .._errors import Problem
 from ..safety._contacts import AUDIENCES, TOPICS  # the one list of each, with the directory
+from ._conditions import Condition, parse_condition
 
 SPECIAL_TARGETS = ("@menu", "@back", "@return")
 ASK_TYPES = ("text", "datetime")

@@ -239,10 +239,8 @@ def _check_across(content: Content, problems: list[Problem]) -> None:
 
 def _attach_safety(content: Content, problems: list[Problem]) -> None:
     """Crisis words and free-text intents (their rules live in locales)."""
-    from ..safety._crisis import CrisisDetector
+    from ..safety._crisis import CrisisDetector, RuleError
     from ..safety._intents import IntentDetector
-
-    from ..safety._crisis import RuleError
     from ..safety._textmatch import PatternError
 
     values = content.locales.values

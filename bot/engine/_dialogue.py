@@ -14,11 +14,11 @@ from typing import Any
 
 from storage import ConversationStore, CorruptDatabaseError, StorageError
 
+from .._errors import KakekomiError
+from ..answers._datetimes import JST, parse_when_ex
 from ..content._loader import MENU_FLOW, Content
 from ._conversation import Conversation, Pending
-from ..answers._datetimes import JST, parse_when_ex
 from ._events import MEDIA_KINDS, Button, Event, OutMessage, Reply, small_number
-from .._errors import KakekomiError
 from ._turn import Turn
 
 log = logging.getLogger("kakekomi.engine")

@@ -6,12 +6,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from ..answers import JST, memo_document, render_memo, split_text
+from ..content._flows import Block, Choice, State
 from ..content._loader import MENU_FLOW, Content
+from ..content._machines import FlowMoveError
 from ._conversation import Conversation, Frame
 from ._events import Button, Document, OutMessage, Reply
-from ..content._flows import Block, Choice, State
-from ..content._machines import FlowMoveError
-from ..answers import JST, memo_document, render_memo, split_text
 
 MAX_AUTO_STEPS = 60
 TEXT_LIMIT = 3800

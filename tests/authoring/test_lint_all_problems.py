@@ -113,10 +113,10 @@ def test_a_malformed_intent_keyword_is_named_at_its_line(tmp_path):
 def test_every_error_has_one_root_per_package_and_the_docs_name_them_all():
     import inspect
 
-    import bot.safety._contacts
-    import bot.safety._crisis
     import bot._errors
     import bot.content._machines
+    import bot.safety._contacts
+    import bot.safety._crisis
     import bot.safety._textmatch
     import storage
     from bot._errors import ContentError, KakekomiError
@@ -143,8 +143,8 @@ def test_every_error_has_one_root_per_package_and_the_docs_name_them_all():
 
 
 def test_a_contact_file_error_is_a_content_error_with_its_place(tmp_path):
-    from bot.safety._contacts import ContactDirectory
     from bot._errors import ContentError
+    from bot.safety._contacts import ContactDirectory
 
     path = tmp_path / "x.yaml"
     path.write_text("regions: {}\ncontacts: []\n", encoding="utf-8")

@@ -12,8 +12,8 @@ import pytest
 
 from bot import load_content
 from bot.authoring._audience import NOT_ADULT, analyse_ages, exposures
-from bot.safety._contacts import audiences_for_age
 from bot.authoring._lint import is_error, lint, run_lint
+from bot.safety._contacts import audiences_for_age
 from tests.helpers import ROOT, Chat
 
 DAY = "2026-11-25T14:00+09:00"

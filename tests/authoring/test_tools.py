@@ -16,8 +16,14 @@ import yaml
 from bot import load_content
 from bot.__main__ import main
 from bot.authoring._graph import mermaid_id, render_graph
-from bot.authoring._lint import (BUTTON_LABEL_LIMIT, MAX_BUTTONS, PHONE_TEXT_LIMIT, TELEGRAM_TEXT_LIMIT,
-                       is_error, run_lint)
+from bot.authoring._lint import (
+    BUTTON_LABEL_LIMIT,
+    MAX_BUTTONS,
+    PHONE_TEXT_LIMIT,
+    TELEGRAM_TEXT_LIMIT,
+    is_error,
+    run_lint,
+)
 from bot.authoring._lint import lint as full_lint
 from bot.authoring._reload import watch_content
 from bot.authoring._script import reading_order, render_script

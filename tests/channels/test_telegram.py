@@ -15,12 +15,12 @@ import httpx
 import pytest
 
 from bot import Button, Event, OutMessage, Reply, Settings
-from bot.channels.telegram import _webhook as telegram_webhook
 from bot.channels.telegram import _channel as telegram_channel
+from bot.channels.telegram import _webhook as telegram_webhook
+from bot.channels.telegram._channel import api_urls
 from bot.channels.telegram._logging import redact
 from bot.channels.telegram._outbound import TEXT_LIMIT, keyboard
 from bot.engine import split_text, utf16_len
-from bot.channels.telegram._channel import api_urls
 from storage import MemoryStore, SqliteStore, load_secret
 from tests.botapi_stub import BotApiStub, User
 from tests.telegram_fixtures import ALICE, BOB, SECRET, RunningBot, engine_content

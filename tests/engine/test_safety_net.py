@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from bot import Event, Reply
-from bot.engine._turn import Turn
 from bot.channels.terminal import TerminalChat
+from bot.engine._turn import Turn
 from storage import SqliteStore
 from tests.botapi_stub import BotApiStub
 from tests.helpers import Chat

@@ -21,13 +21,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot import COMMANDS, Dialogue, Event
+from bot.channels.telegram._outbound import ReplySender
 from bot.engine._conversation import Conversation
 from bot.engine._events import MEDIA_KINDS
 from storage import MemoryStore
 from tests.helpers import content
 from tests.reliability_helpers import CheckingBot, Person, check_reply
-
-from bot.channels.telegram._outbound import ReplySender
 
 NOW = datetime.fromisoformat("2026-11-29T02:00+09:00")
 MAX_EXAMPLES = 1500

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.safety._crisis import CATEGORIES, CrisisDetector, CrisisMatch, RuleError
 from bot.authoring._lint import run_lint
+from bot.safety._crisis import CATEGORIES, CrisisDetector, CrisisMatch, RuleError
 from bot.safety._textmatch import KeywordRules, PatternError, normalize, prepare
 
 ROOT = Path(__file__).resolve().parents[2]

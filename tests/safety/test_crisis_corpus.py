@@ -8,7 +8,6 @@ split — written independently, never used to tune the rules — meets the bar.
 from __future__ import annotations
 
 import pytest
-
 import yaml
 
 from benchmarks.crisis import evaluate, load_split, table

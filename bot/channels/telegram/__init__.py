@@ -4,7 +4,13 @@ Updates become engine :class:`~bot.engine.Event` s, replies become Bot API calls
 is never downloaded. Logs are redacted (no text, ids or token) by ``_logging``.
 """
 
-from ._channel import build_application, run_telegram, serve_telegram, start_application, stop_application
+from ._channel import (
+    build_application,
+    run_telegram,
+    serve_telegram,
+    start_application,
+    stop_application,
+)
 
 __all__ = ["build_application", "run_telegram", "serve_telegram", "start_application",
            "stop_application"]

@@ -41,16 +41,16 @@ from telegram.request import BaseRequest, HTTPXRequest
 from storage import ConversationStore
 
 from ... import COMMANDS
-from ...content import Content
-from ...engine import Dialogue
 from ..._errors import StartupError
 from ..._settings import Settings
+from ...content import Content
+from ...engine import Dialogue
 from .._http import HardenedServer, HttpLimits
 from ._bot import KakekomiBot
 from ._inbound import PerPersonUpdateProcessor, TelegramInbound
 from ._logging import configure_logging, error_handler, polling_error, redact
-from ._webhook import webhook_server
 from ._outbound import split_text
+from ._webhook import webhook_server
 
 __all__ = [
     "ALLOWED_UPDATES",

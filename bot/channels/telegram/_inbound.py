@@ -19,8 +19,7 @@ from telegram.ext import BaseUpdateProcessor, ContextTypes
 
 from storage import ConversationStore, StorageError
 
-from ...engine import Dialogue
-from ...engine import Event
+from ...engine import Dialogue, Event
 from ._outbound import NO_PREVIEW, ReplySender
 
 log = logging.getLogger("kakekomi.telegram")
