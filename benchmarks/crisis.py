@@ -83,7 +83,8 @@ def evaluate(det: Any, items: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         "positives": n_pos, "negatives": n_neg,
         "recall": sum(cats[c]["fired"] for c in pos) / n_pos if n_pos else 1.0,
         "false_alarms": sum(cats[c]["fired"] for c in neg) / n_neg if n_neg else 0.0,
-        "urgent_recall": (sum(r["urgent_ok"] for r in cats.values()) / urgent_n) if urgent_n else 1.0,
+        "urgent_recall": (sum(r["urgent_ok"] for r in cats.values()) / urgent_n
+                          if urgent_n else 1.0),
         "misses": misses,
     }
 
@@ -94,13 +95,16 @@ def table(results: Mapping[str, Mapping[str, Any]]) -> str:
              "|---|---|---:|---:|---:|---:|---:|"]
     for key, r in results.items():
         split, lang = key.split("/")
-        lines.append(f"| {split} | {lang} | {r['positives']} | {r['recall']:.1%} | {r['negatives']} "
-                     f"| {r['false_alarms']:.1%} | {r['urgent_recall']:.0%} |")
+        lines.append(f"| {split} | {lang} | {r['positives']} | {r['recall']:.1%} "
+                     f"| {r['negatives']} | {r['false_alarms']:.1%} | {r['urgent_recall']:.0%} |")
     lines += ["", "| split | language | category | sentences | fired |", "|---|---|---|---:|---:|"]
     for key, r in results.items():
         split, lang = key.split("/")
-        for cat, row in sorted(r["categories"].items(), key=lambda kv: (kv[0].startswith("neg_"), kv[0])):
-            lines.append(f"| {split} | {lang} | {cat} | {row['n']} | {row['fired'] / row['n']:.0%} |")
+        positives_first = sorted(r["categories"].items(),
+                                 key=lambda kv: (kv[0].startswith("neg_"), kv[0]))
+        for cat, row in positives_first:
+            fired = row["fired"] / row["n"]
+            lines.append(f"| {split} | {lang} | {cat} | {row['n']} | {fired:.0%} |")
     return "\n".join(lines)
 
 
@@ -119,8 +123,9 @@ def report(splits: Iterable[str] = SPLITS, root: Path = ROOT) -> tuple[str, dict
 
 # ---- latency ------------------------------------------------------------------------------
 
-SHORT_JA = ["インスタで知り合った人に写真を送ってしまった", "お金を払えと言われています", "どうしたらいいですか",
-            "親にばれたくない", "もう死にたい", "警察に相談してもいいの？", "10万払えって言われた", "はい"]
+SHORT_JA = ["インスタで知り合った人に写真を送ってしまった", "お金を払えと言われています",
+            "どうしたらいいですか", "親にばれたくない", "もう死にたい", "警察に相談してもいいの？",
+            "10万払えって言われた", "はい"]
 SHORT_EN = ["he wants $500 or he'll post it", "what should I do", "I sent a photo to someone",
             "can the police help?", "I want to die", "yes", "my friend is 16", "thanks"]
 PARA_JA = ("昨日インスタで知らない人とビデオ通話をしたら録画されていて、お金を払わないと友達に"
@@ -200,20 +205,25 @@ def fit_model(root: Path = ROOT) -> dict[str, Any]:
 
     model, report = fit(train_groups(root), lambda text: fold(prepare(text)),
                         max_false_alarms=MODEL_FALSE_ALARMS)
-    model.meta["train_digest"] = corpus_digest((root / "docs" / "crisis-corpus" / "train").glob("*.yaml"))
+    train = root / "docs" / "crisis-corpus" / "train"
+    model.meta["train_digest"] = corpus_digest(train.glob("*.yaml"))
     MODEL_FILE.write_text(model.to_json(), encoding="utf-8")
     return {"file": str(MODEL_FILE.relative_to(ROOT)), **model.meta}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.crisis")
-    parser.add_argument("--report", action="store_true", help="recall and false alarms on the corpus")
-    parser.add_argument("--split", choices=SPLITS, action="append", help="only this split (repeatable)")
+    parser.add_argument("--report", action="store_true",
+                        help="recall and false alarms on the corpus")
+    parser.add_argument("--split", choices=SPLITS, action="append",
+                        help="only this split (repeatable)")
     parser.add_argument("--misses", action="store_true",
-                        help="also list what the train split missed or wrongly fired on (train only)")
+                        help="also list what the train split missed or wrongly fired on "
+                             "(train only)")
     parser.add_argument("--n", type=int, default=20_000, help="messages in the latency mix")
     parser.add_argument("--fit", action="store_true",
-                        help="fit the n-gram model on train/ and write bot/safety/crisis_model.json")
+                        help="fit the n-gram model on train/ and write "
+                             "bot/safety/crisis_model.json")
     args = parser.parse_args(argv)
     if args.misses and args.split != ["train"]:
         parser.error("--misses is for the train split only: add --split train")

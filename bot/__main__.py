@@ -63,20 +63,24 @@ def _parser() -> argparse.ArgumentParser:
 
     def content(p: argparse.ArgumentParser) -> None:
         p.add_argument("--content", dest="root", type=Path, default=argparse.SUPPRESS,
-                       help="content folder with flows/, locales/, contacts/ (env KAKEKOMI_CONTENT)")
+                       help="content folder with flows/, locales/, contacts/ "
+                            "(env KAKEKOMI_CONTENT)")
 
     def runtime(p: argparse.ArgumentParser) -> None:
         content(p)
         p.add_argument("--lang", help="language: a folder in the content's locales/ "
                        "(default ja); wins over a stored conversation's language")
-        p.add_argument("--db", type=Path, help="SQLite file (default data/kakekomi.sqlite3; env KAKEKOMI_DB)")
+        p.add_argument("--db", type=Path,
+                       help="SQLite file (default data/kakekomi.sqlite3; env KAKEKOMI_DB)")
         p.add_argument("--now", type=_parse_now, help="pretend it is this moment (content review)")
 
-    run = sub.add_parser("run", help="Telegram when TELEGRAM_BOT_TOKEN is set, else the terminal chat")
+    run = sub.add_parser("run",
+                         help="Telegram when TELEGRAM_BOT_TOKEN is set, else the terminal chat")
     runtime(run)
     chat = sub.add_parser("chat", help="talk to the bot in the terminal")
     runtime(chat)
-    chat.add_argument("--reload", action="store_true", help="reload flows and locales when they change")
+    chat.add_argument("--reload", action="store_true",
+                      help="reload flows and locales when they change")
     chat.add_argument("--user", type=_user, default="local",
                       help="whose conversation to continue (default: local)")
     tg = sub.add_parser("telegram", help="run the Telegram bot (long polling, or a webhook)")
@@ -204,10 +208,13 @@ def main(argv: list[str] | None = None) -> int:
 def _fail(exc: BaseException, args: argparse.Namespace | None) -> int:
     from ._errors import ContentError
 
+    storage_errors: tuple[type[BaseException], ...] = ()
     try:
         from storage import StorageError
+
+        storage_errors = (StorageError,)
     except ImportError:  # a broken install: still one line
-        StorageError = ContentError  # noqa: N806
+        pass
     if isinstance(exc, ContentError) and not exc.problems:  # one mistake, in its own words
         print(f"kakekomi: the content has a problem: {_one_line(str(exc))}; "
               "run `kakekomi lint` to see them all", file=sys.stderr)
@@ -217,7 +224,7 @@ def _fail(exc: BaseException, args: argparse.Namespace | None) -> int:
         print(f"kakekomi: the content has {len(exc.problems)} problem(s){first}; "
               "run `kakekomi lint` to see them all", file=sys.stderr)
         return 2
-    if isinstance(exc, StorageError):
+    if isinstance(exc, storage_errors):
         print(f"kakekomi: cannot use the database: {_one_line(str(exc))}", file=sys.stderr)
         return 2
     if isinstance(exc, KakekomiError):

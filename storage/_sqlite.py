@@ -158,7 +158,7 @@ class SqliteStore:
         """Seal and store ``record``; committed (fsynced) when this returns."""
         plaintext = encode(record)
         blob = self._keyring.seal_plaintext(key, plaintext, SCHEMA_VERSION)
-        self._conn  # raises StorageError once closed
+        _ = self._conn  # raises StorageError once closed
         self._cache.pop(key, None)  # until the commit succeeds, the file is the truth
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((key, blob, unix_seconds(self._clock()), plaintext, done))

@@ -160,7 +160,7 @@ async def oracle_records(content: Content, people: list[tuple[User, Script]]
         key = store.pseudonym("oracle", str(user.id))
         last: list[Reply] = []
 
-        async def send(reply: Reply) -> list[int]:
+        async def send(reply: Reply, last: list[Reply] = last) -> list[int]:  # this person's
             last.append(reply)
             return [1] * len(reply.messages)
 

@@ -151,7 +151,8 @@ class BotCommand:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-            raise AssertionError(f"the bot did not exit within {limit}s:\n{self.output()[-3000:]}")
+            tail = self.output()[-3000:]
+            raise AssertionError(f"the bot did not exit within {limit}s:\n{tail}") from None
 
     async def terminate(self, limit: float = 60.0) -> int:
         if self.proc.poll() is None:

@@ -121,7 +121,8 @@ class _Walker:
         if fact.frame == ROOT and fact.flow not in self.root_flows:
             self.root_flows.add(fact.flow)
             for age, origin in self.global_ages.items():  # /restart of this flow
-                self.add(Fact(ROOT, fact.flow, self.flows[fact.flow].start, age), origin, "[/restart]")
+                restart = Fact(ROOT, fact.flow, self.flows[fact.flow].start, age)
+                self.add(restart, origin, "[/restart]")
 
     def start(self, flow: str, at: str | None = None) -> str:
         return at or self.flows[flow].start
@@ -230,7 +231,8 @@ class _Walker:
                     self.target(fact, route.go, age, "")
                 earlier_may_fail = earlier_may_fail and fails
         elif state.call:
-            self.call(fact, state.call, state.name, state.go or "@menu", age, f"[runs {state.call}]")
+            self.call(fact, state.call, state.name, state.go or "@menu", age,
+                      f"[runs {state.call}]")
         elif state.flow:
             self.add(Fact(fact.frame, state.flow, self.start(state.flow, state.at), age), fact, "")
         elif state.go:
@@ -245,7 +247,8 @@ class _Walker:
             if fact.flow != flow:
                 self.call(fact, flow, fact.state, "", age, f"[/{flow.split('_')[0]}]")
             else:
-                self.add(Fact(fact.frame, flow, self.start(flow), age), fact, f"[/{flow.split('_')[0]}]")
+                self.add(Fact(fact.frame, flow, self.start(flow), age), fact,
+                         f"[/{flow.split('_')[0]}]")
 
     def run(self) -> AgeMap:
         if MENU_FLOW in self.flows:

@@ -121,8 +121,9 @@ def _locale_texts(content: Content) -> Iterator[Problem]:
                 continue
             file, line = locales.where[(lang, key)]
             if utf16_len(value) > TELEGRAM_TEXT_LIMIT:
-                yield Problem(file, line, f"'{key}' is {utf16_len(value)} characters long; Telegram "
-                              f"refuses messages over {TELEGRAM_TEXT_LIMIT}: split it in two")
+                yield Problem(file, line, f"'{key}' is {utf16_len(value)} characters long; "
+                              f"Telegram refuses messages over {TELEGRAM_TEXT_LIMIT}: "
+                              "split it in two")
             elif len(value) > _limit(PHONE_TEXT_LIMIT, lang):
                 yield LintWarning(file, line, f"'{key}' is {len(value)} characters long, more than "
                                   f"fits on a phone screen ({_limit(PHONE_TEXT_LIMIT, lang)} for "
@@ -233,7 +234,8 @@ def minor_facing_keys(content: Content, ages: Any) -> set[str]:
             for i, choice in enumerate(state.buttons):
                 if ages.buttons.get((flow.id, state.name, i), set()) & NOT_ADULT:
                     found.add(choice.text)
-            if state.ask and state.ask.invalid and ages.states.get((flow.id, state.name), set()) & NOT_ADULT:
+            reached = ages.states.get((flow.id, state.name), set())
+            if state.ask and state.ask.invalid and reached & NOT_ADULT:
                 found.add(state.ask.invalid)
     return found - set(adult_only_keys(content))
 
@@ -348,7 +350,8 @@ def _violation(file: str, data: Any, error: Any) -> Problem:
     elif error.validator == "type":
         wanted = error.validator_value if isinstance(error.validator_value, list) \
             else [error.validator_value]
-        said = f"must be {' or '.join(_KIND.get(w, w) for w in wanted)}, not {_kind_of(instance)}"
+        kinds = " or ".join(_KIND.get(w, str(w)) for w in wanted)
+        said = f"must be {kinds}, not {_kind_of(instance)}"
     elif error.validator == "enum":
         said = f"{instance!r} is not one of {', '.join(map(str, error.validator_value))}"
     elif error.validator == "required":

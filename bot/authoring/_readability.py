@@ -31,7 +31,8 @@ LAW_WORDS = {
                      r"|\b(?:Article|[Aa]rt\.) ?\d+|\b[Oo]rdinances?\b"),
 }
 # Moments at which contact lists are measured: weekday afternoon, late night, Sunday.
-SAMPLE_MOMENTS = (datetime(2026, 11, 25, 14, 0, tzinfo=JST), datetime(2026, 11, 26, 2, 0, tzinfo=JST),
+SAMPLE_MOMENTS = (datetime(2026, 11, 25, 14, 0, tzinfo=JST),
+                  datetime(2026, 11, 26, 2, 0, tzinfo=JST),
                   datetime(2026, 11, 29, 14, 0, tzinfo=JST))
 
 
@@ -39,7 +40,8 @@ SAMPLE_MOMENTS = (datetime(2026, 11, 25, 14, 0, tzinfo=JST), datetime(2026, 11, 
 def kyoiku_kanji() -> frozenset[str]:
     """The 1,026 primary-school kanji (教育漢字, 2020), from bot/kyoiku_kanji.txt."""
     lines = KANJI_FILE.read_text(encoding="utf-8").splitlines()
-    return frozenset("".join(line.strip() for line in lines if line.strip() and not line.startswith("#")))
+    kept = (line.strip() for line in lines if line.strip() and not line.startswith("#"))
+    return frozenset("".join(kept))
 
 
 def unglossed_words(text: str, known: frozenset[str] | None = None) -> list[str]:
@@ -201,10 +203,12 @@ def state_length(content: Any, state: Any, age: str, lang: str) -> int:
         items.append((item.when, len(value) + 2))
     cited = {src.cite(lang) for item in state.says() for src in item.sources}
     if cited:
-        items.append((None, len(locales.text(lang, "engine.sources", sources="／".join(cited))) + 2))
+        sources = locales.text(lang, "engine.sources", sources="／".join(cited))
+        items.append((None, len(sources) + 2))
     for block in state.show:
         if block.kind == "checklist" and block.arg in content.checklists:
-            size = sum(len(locales.text(lang, k)) + 3 for k in content.checklists[block.arg].items.values())
+            keys = content.checklists[block.arg].items.values()
+            size = sum(len(locales.text(lang, k)) + 3 for k in keys)
             items.append((block.when, size))
     total = worst_texts(items, age)
     contacts = [b for b in state.show if b.kind == "contacts" and may(b.when, age)[0]]
@@ -218,9 +222,10 @@ def long_messages(content: Any, ages: Any, warning: Callable[..., Any]) -> Itera
             reached = ages.states.get((flow.id, state.name), set())
             for lang in content.locales.languages:
                 limit = MESSAGE_LIMIT.get(lang, MESSAGE_LIMIT["en"])
-                worst = max((state_length(content, state, age, lang) for age in AGES if age in reached),
-                            default=0)
+                worst = max((state_length(content, state, age, lang)
+                             for age in AGES if age in reached), default=0)
                 if worst > limit:
                     yield warning(flow.file, state.line, f"state '{state.name}' can show "
                                   f"{worst} characters at once in '{lang}' (more than {limit}): "
-                                  "split it over two steps, put contacts behind a button, or shorten it")
+                                  "split it over two steps, put contacts behind a button, "
+                                  "or shorten it")

@@ -42,7 +42,8 @@ class TerminalChat:
         if reply.delete and self.out.isatty():
             self.out.write("\033[2J\033[H")
         if reply.exited:
-            self.out.write("— " + self.dialogue.content.locales.text(reply.lang, "engine.exit_done") + "\n")
+            done = self.dialogue.content.locales.text(reply.lang, "engine.exit_done")
+            self.out.write("— " + done + "\n")
         for message in reply.messages:
             if message.text:
                 self.out.write("\n" + message.text + "\n")

@@ -88,8 +88,9 @@ def parse_condition(raw: Any, file: str, line: int, problems: list[Problem]) -> 
     ops = [k for k in ("is", "in", "has", "filled") if k in raw]
     extra = set(raw) - {"slot", "is", "in", "has", "filled"}
     if len(ops) != 1 or extra:
+        unknown = f" (unknown: {sorted(extra)})" if extra else ""
         problems.append(Problem(file, line, f"condition on '{slot}' needs exactly one of "
-                                "is / in / has / filled" + (f" (unknown: {sorted(extra)})" if extra else "")))
+                                "is / in / has / filled" + unknown))
         return None
     op = ops[0]
     value = raw[op]

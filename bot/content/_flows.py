@@ -20,8 +20,8 @@ BLOCK_KINDS = ("contacts", "checklist", "memo")
 # A contact list shows the best few ("first"); "more" the next few it left out; "more2" the
 # rest after those (issue 14: each page fits a phone).
 CONTACT_PARTS = ("first", "more", "more2")
-STATE_KEYS = {"say", "show", "set", "add", "buttons", "ask", "branch", "go", "call", "flow", "at", "end",
-              "audience", "sources", "readers"}
+STATE_KEYS = {"say", "show", "set", "add", "buttons", "ask", "branch", "go", "call", "flow", "at",
+              "end", "audience", "sources", "readers"}
 SAY_KEYS = {"text", "if", "audience", "sources"}
 # `audience: adult` marks a text for adults only: lint proves no path with age under18,
 # unsaid or unset reaches it, and the engine never shows it unless age is adult.
@@ -73,7 +73,8 @@ class Block:
     audience: str | None = None
     when: Condition | None = None
     line: int = 0
-    part: str = "first"  # contacts: "first" (the best few), "more" (the next few), "more2" (the rest)
+    # contacts: "first" (the best few), "more" (the next few), "more2" (the rest)
+    part: str = "first"
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,8 @@ class State:
         """The say items with the state's own audience and sources folded in."""
         if not self.audience and not self.sources:
             return self.say
-        return tuple(Say(s.key, s.when, s.line, s.audience or self.audience, s.sources or self.sources)
+        return tuple(Say(s.key, s.when, s.line, s.audience or self.audience,
+                         s.sources or self.sources)
                      for s in self.say)
 
     @property
@@ -251,7 +253,8 @@ class _Parser:
         for i, item in enumerate(raw):
             item_line = raw.line_of(i) if hasattr(raw, "line_of") else line
             if not isinstance(item, Mapping):
-                self.bad(item_line, f"a source must be a mapping with law, article and url, not {item!r}")
+                self.bad(item_line,
+                         f"a source must be a mapping with law, article and url, not {item!r}")
                 continue
             unknown = set(item) - SOURCE_KEYS
             if unknown:
@@ -279,11 +282,12 @@ class _Parser:
                 if unknown:
                     self.bad(item_line, f"unknown key(s) in a say item: {sorted(unknown)}")
                 key = self.text_key(item.get("text"), item_line, "a say item's text")
-                sub = (lambda k: item.line_of(k)) if hasattr(item, "line_of") else (lambda k: item_line)
                 if key:
                     result.append(Say(key, self.cond(item.get("if"), item_line), item_line,
-                                      self.audience(item.get("audience"), sub("audience")),
-                                      self.sources(item.get("sources"), sub("sources"))))
+                                      self.audience(item.get("audience"),
+                                                    _key_line(item, "audience", item_line)),
+                                      self.sources(item.get("sources"),
+                                                   _key_line(item, "sources", item_line))))
             else:
                 key = self.text_key(item, item_line, "'say:'")
                 if key:
@@ -298,7 +302,8 @@ class _Parser:
         for i, item in enumerate(raw):
             item_line = raw.line_of(i) if hasattr(raw, "line_of") else line
             if not isinstance(item, Mapping):
-                self.bad(item_line, f"a block must be a mapping like 'contacts: extortion', not {item!r}")
+                self.bad(item_line,
+                         f"a block must be a mapping like 'contacts: extortion', not {item!r}")
                 continue
             kinds = [k for k in BLOCK_KINDS if k in item]
             unknown = set(item) - set(BLOCK_KINDS) - {"if"}
@@ -321,7 +326,8 @@ class _Parser:
                     self.bad(item_line, f"contacts 'part:' must be one of {list(CONTACT_PARTS)}")
                     continue
             if kind == "contacts" and value not in TOPICS:
-                self.bad(item_line, f"unknown contacts topic {value!r}; use one of {sorted(TOPICS)}")
+                self.bad(item_line,
+                         f"unknown contacts topic {value!r}; use one of {sorted(TOPICS)}")
                 continue
             if kind == "memo" and value not in ("view", "file"):
                 self.bad(item_line, "'memo:' must be 'view' or 'file'")
@@ -329,8 +335,8 @@ class _Parser:
             if not isinstance(value, str):
                 self.bad(item_line, f"'{kind}:' needs a name")
                 continue
-            blocks.append(Block(kind, value, audience, self.cond(item.get("if"), item_line), item_line,
-                                str(part)))
+            when = self.cond(item.get("if"), item_line)
+            blocks.append(Block(kind, value, audience, when, item_line, str(part)))
         return tuple(blocks)
 
     def toggle(self, raw: Any, line: int) -> tuple[str, str] | None:
@@ -350,7 +356,8 @@ class _Parser:
         for i, item in enumerate(raw):
             item_line = raw.line_of(i) if hasattr(raw, "line_of") else line
             if not isinstance(item, Mapping):
-                self.bad(item_line, f"a button must be a mapping with 'text:' and 'go:', not {item!r}")
+                self.bad(item_line,
+                         f"a button must be a mapping with 'text:' and 'go:', not {item!r}")
                 continue
             unknown = set(item) - BUTTON_KEYS
             if unknown:
@@ -358,7 +365,8 @@ class _Parser:
             key = self.text_key(item.get("text"), item_line, "a button's 'text:'")
             go, call, flow = item.get("go"), item.get("call"), item.get("flow")
             if flow and (go or call):
-                self.bad(item_line, "a button with 'flow:' leaves this flow; it cannot also have 'go:' or 'call:'")
+                self.bad(item_line, "a button with 'flow:' leaves this flow; "
+                                    "it cannot also have 'go:' or 'call:'")
             elif not flow and not go:
                 self.bad(item_line, "a button needs 'go:' (or 'flow:')")
             if item.get("at") and not flow:
@@ -472,7 +480,8 @@ def parse_flow(raw: Any, file: str, expected_id: str, problems: list[Problem]) -
         if key not in raw:
             p.bad(_line(raw, 1), f"the flow needs '{key}:'")
     if raw.get("id") != expected_id:
-        p.bad(_key_line(raw, "id", 1), f"'id: {raw.get('id')}' must match the file name ({expected_id})")
+        p.bad(_key_line(raw, "id", 1),
+              f"'id: {raw.get('id')}' must match the file name ({expected_id})")
     states_raw = raw.get("states")
     if not isinstance(states_raw, Mapping) or not states_raw:
         p.bad(_key_line(raw, "states", 1), "'states:' must map state names to states")
@@ -480,7 +489,8 @@ def parse_flow(raw: Any, file: str, expected_id: str, problems: list[Problem]) -
     states: dict[str, State] = {}
     for name, body in states_raw.items():
         line = _key_line(states_raw, name, 1)
-        if not isinstance(name, str) or not name.replace("_", "a").isalnum() or name.startswith("@"):
+        if (not isinstance(name, str) or not name.replace("_", "a").isalnum()
+                or name.startswith("@")):
             p.bad(line, f"state name {name!r} must be letters, digits and _")
             continue
         state = p.state(expected_id, name, body, line)

@@ -11,7 +11,7 @@ from .._errors import ContentError, Problem
 from ._flows import Flow, State, parse_flow, reachable_states
 from ._locales import Locales, load_locales
 from ._machines import FlowMachine
-from ._yamlsrc import load_yaml
+from ._yamlsrc import SrcDict, SrcList, load_yaml
 
 MENU_FLOW = "menu"
 ENGINE_SLOTS = {"age"}  # read by the engine itself (contacts adapt to age)
@@ -71,25 +71,30 @@ def _load_blocks(path: Path, root: Path, problems: list[Problem]) -> tuple[dict,
     name = _display(path, root)
     data = load_yaml(path, name) or {}
     if not isinstance(data, Mapping):
-        problems.append(Problem(name, 1, "blocks.yaml must be a mapping (checklists:, memo:, intents:)"))
+        problems.append(Problem(name, 1,
+                                "blocks.yaml must be a mapping (checklists:, memo:, intents:)"))
         return checklists, memo_fields, routes
     for key, kind, wanted in (("checklists", Mapping, "a mapping of checklists"),
                               ("memo", Mapping, "a mapping with 'fields:'"),
                               ("intents", list, "a list of intent routes")):
         if data.get(key) is not None and not isinstance(data[key], kind):
-            problems.append(Problem(name, data.line_of(key), f"'{key}:' must be {wanted}"))
+            line = data.line_of(key) if isinstance(data, SrcDict) else 1
+            problems.append(Problem(name, line, f"'{key}:' must be {wanted}"))
             return checklists, memo_fields, routes
     for cname, body in (data.get("checklists") or {}).items():
         line = data["checklists"].line_of(cname)
         if not isinstance(body, Mapping) or not isinstance(body.get("slot"), str) \
                 or not isinstance(body.get("items"), Mapping) or not body["items"]:
-            problems.append(Problem(name, line, f"checklist '{cname}' needs 'slot:' and 'items:' (id: locale key)"))
+            problems.append(Problem(name, line, f"checklist '{cname}' needs 'slot:' and "
+                                                "'items:' (id: locale key)"))
             continue
-        checklists[cname] = Checklist(cname, body["slot"], {str(k): str(v) for k, v in body["items"].items()})
+        items = {str(k): str(v) for k, v in body["items"].items()}
+        checklists[cname] = Checklist(cname, body["slot"], items)
     memo = data.get("memo") or {}
     fields = memo.get("fields") if isinstance(memo, Mapping) else None
     if memo and not isinstance(fields, list):
-        problems.append(Problem(name, getattr(memo, "line", 1), "'memo:' needs 'fields:' (a list of slots)"))
+        problems.append(Problem(name, getattr(memo, "line", 1),
+                                "'memo:' needs 'fields:' (a list of slots)"))
     memo_fields = [str(f) for f in fields or []]
     for i, item in enumerate(data.get("intents") or []):
         line = data["intents"].line_of(i)
@@ -97,7 +102,8 @@ def _load_blocks(path: Path, root: Path, problems: list[Problem]) -> tuple[dict,
             problems.append(Problem(name, line, "an intent route needs 'intent:' and 'flow:'"))
             continue
         toggle = item.get("toggle")
-        pair = next(iter(toggle.items())) if isinstance(toggle, Mapping) and len(toggle) == 1 else None
+        pair = (next(iter(toggle.items()))
+                if isinstance(toggle, Mapping) and len(toggle) == 1 else None)
         if toggle and pair is None:
             problems.append(Problem(name, line, "'toggle:' needs one slot and value"))
         routes.append(IntentRoute(str(item["intent"]), str(item["flow"]), item.get("at"),
@@ -135,7 +141,8 @@ def load_content(root: Path | str = ".", *, with_directory: bool = True) -> Cont
         locales = None
     content = Content(root, flows, locales, checklists, memo_fields, routes)  # type: ignore[arg-type]
     if MENU_FLOW not in flows and not any(p.file.endswith(f"{MENU_FLOW}.yaml") for p in problems):
-        problems.append(Problem(str(flow_dir), 1, f"there must be a '{MENU_FLOW}' flow (flows/{MENU_FLOW}.yaml)"))
+        problems.append(Problem(str(flow_dir), 1,
+                                f"there must be a '{MENU_FLOW}' flow (flows/{MENU_FLOW}.yaml)"))
     _check_across(content, problems)
     if locales is not None:
         _attach_safety(content, problems)
@@ -206,12 +213,14 @@ def _check_across(content: Content, problems: list[Problem]) -> None:
             _check_flow_ref(content, state.call, None, flow.file, state.line, problems, entries)
             _check_flow_ref(content, state.flow, state.at, flow.file, state.line, problems, entries)
             for choice in state.buttons:
-                _check_flow_ref(content, choice.call, None, flow.file, choice.line, problems, entries)
-                _check_flow_ref(content, choice.flow, choice.at, flow.file, choice.line, problems, entries)
+                _check_flow_ref(content, choice.call, None, flow.file, choice.line,
+                                problems, entries)
+                _check_flow_ref(content, choice.flow, choice.at, flow.file, choice.line,
+                                problems, entries)
             for block in state.show:
                 if block.kind == "checklist" and block.arg not in content.checklists:
-                    problems.append(Problem(flow.file, block.line,
-                                            f"there is no checklist '{block.arg}' in flows/blocks.yaml"))
+                    said = f"there is no checklist '{block.arg}' in flows/blocks.yaml"
+                    problems.append(Problem(flow.file, block.line, said))
     for route in content.intent_routes:
         _check_flow_ref(content, route.flow, route.at, "flows/blocks.yaml", 1, problems, entries)
     for flow in content.flows.values():
@@ -249,7 +258,7 @@ def _attach_safety(content: Content, problems: list[Problem]) -> None:
     except RuleError as exc:  # a counsellor's typo: name the file and line, never a traceback
         file, line = content.locales.where.get((exc.lang, exc.key), ("locales", 1))
         item = content.locales.values.get(exc.lang, {}).get(exc.key)
-        if exc.index is not None and hasattr(item, "line_of"):
+        if exc.index is not None and isinstance(item, SrcList):
             line = item.line_of(exc.index)
         problems.append(Problem(file, line, f"{exc.key}: {exc.message}"))
     except PatternError as exc:

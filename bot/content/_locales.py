@@ -24,8 +24,8 @@ def placeholders(value: Any) -> set[str]:
 class Locales:
     """Texts for each language; `text()` fills {placeholders} without eval or format specs."""
 
-    def __init__(self, values: dict[str, dict[str, Any]], where: dict[tuple[str, str], tuple[str, int]],
-                 default: str):
+    def __init__(self, values: dict[str, dict[str, Any]],
+                 where: dict[tuple[str, str], tuple[str, int]], default: str):
         self.values = values
         self.where = where
         self.default = default
@@ -53,7 +53,8 @@ class Locales:
 
     def fill(self, lang: str, key: str, slots: Mapping[str, Any]) -> str:
         """A text with its placeholders filled from a conversation's slots."""
-        return self.text(lang, key, **{name: slots.get(name) for name in placeholders(self.raw(lang, key))})
+        names = placeholders(self.raw(lang, key))
+        return self.text(lang, key, **{name: slots.get(name) for name in names})
 
     def keys(self) -> set[str]:
         return set(self.values[self.default])
@@ -143,7 +144,8 @@ def load_locales(root: Path, default: str = "ja", display_root: Path | None = No
     base = display_root or root.parent
     langs = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
     if default not in langs:
-        raise ContentError([Problem(str(root), 1, f"no locale folder for the default language '{default}'")])
+        raise ContentError([Problem(str(root), 1,
+                                    f"no locale folder for the default language '{default}'")])
     for lang in langs:
         table: dict[str, Any] = {}
         for path in sorted((root / lang).glob("*.yaml")):
@@ -156,7 +158,8 @@ def load_locales(root: Path, default: str = "ja", display_root: Path | None = No
             if data is None:
                 continue
             if not isinstance(data, Mapping):
-                problems.append(Problem(display, 1, "a locale file must be a mapping of keys to texts"))
+                problems.append(Problem(display, 1,
+                                        "a locale file must be a mapping of keys to texts"))
                 continue
             out: dict[str, Any] = {}
             lines: dict[str, int] = {}
@@ -192,7 +195,8 @@ def load_locales(root: Path, default: str = "ja", display_root: Path | None = No
                                         f"{sorted(placeholders(theirs))}"))
             if isinstance(mine, list) != isinstance(theirs, list):
                 file, line = where[(lang, key)]
-                problems.append(Problem(file, line, f"'{key}' is a list in one language and a text in the other"))
+                problems.append(Problem(file, line, f"'{key}' is a list in one language "
+                                                    "and a text in the other"))
     if problems:
         raise ContentError(problems)
     return Locales(values, where, default)

@@ -160,7 +160,9 @@ class Dialogue:
             return hint[:2].lower()
         return self.default_lang
 
-    def _restore(self, record: dict[str, Any] | None, event: Event) -> tuple[Conversation, str | None]:
+    def _restore(
+        self, record: dict[str, Any] | None, event: Event
+    ) -> tuple[Conversation, str | None]:
         menu = self.content.flows[MENU_FLOW]
         if record is None:
             return Conversation(MENU_FLOW, menu.start, self._lang(event.lang_hint)), None
@@ -249,7 +251,8 @@ class Dialogue:
     def _plain_apology(self, lang: str) -> Reply:
         """The apology and the emergency numbers as bare texts, needing no flow or contact."""
         try:
-            texts = [self.content.locales.text(lang, k) for k in ("engine.unexpected", "crisis.danger")]
+            texts = [self.content.locales.text(lang, k)
+                     for k in ("engine.unexpected", "crisis.danger")]
         except Exception:  # noqa: BLE001 - even the texts failed: an empty reply, still no crash
             return Reply(lang=lang)
         return Reply(messages=[OutMessage("\n\n".join(texts))], lang=lang,

@@ -90,11 +90,13 @@ class Event:
             object.__setattr__(self, "arg", clean_text(self.arg))
 
     @classmethod
-    def text(cls, text: str, *, message_id: int | None = None, lang_hint: str | None = None) -> Event:
+    def text(cls, text: str, *, message_id: int | None = None,
+             lang_hint: str | None = None) -> Event:
         return cls("text", text, None, message_id, lang_hint)
 
     @classmethod
-    def button(cls, data: str, *, message_id: int | None = None, lang_hint: str | None = None) -> Event:
+    def button(cls, data: str, *, message_id: int | None = None,
+               lang_hint: str | None = None) -> Event:
         return cls("button", data, None, message_id, lang_hint)
 
     @classmethod
@@ -103,7 +105,8 @@ class Event:
         return cls("command", name.lstrip("/").lower(), arg, message_id, lang_hint)
 
     @classmethod
-    def media(cls, kind: str, *, message_id: int | None = None, lang_hint: str | None = None) -> Event:
+    def media(cls, kind: str, *, message_id: int | None = None,
+              lang_hint: str | None = None) -> Event:
         return cls("media", kind, None, message_id, lang_hint)
 
 

@@ -54,10 +54,14 @@ class Turn:
         self.parts.append((key, self.t(key, **fill)))
 
     def welcome(self) -> None:
-        """The welcome, opened with the greeting of the hour in Japan (no "good evening" at 9 a.m.)."""
+        """The welcome, opened with the greeting of the hour in Japan.
+
+        (No "good evening" at 9 a.m.)
+        """
         now = self.now if self.now.tzinfo is None else self.now.astimezone(JST)
         part = "morning" if 5 <= now.hour < 10 else "day" if 10 <= now.hour < 18 else "evening"
-        self.parts.append(("engine.welcome", self.t(f"engine.greeting.{part}") + "\n" + self.t("engine.welcome")))
+        greeting = self.t(f"engine.greeting.{part}")
+        self.parts.append(("engine.welcome", greeting + "\n" + self.t("engine.welcome")))
 
     def say_filled(self, key: str) -> None:
         self.parts.append((key, self.content.locales.fill(self.conv.lang, key, self.conv.slots)))
@@ -278,7 +282,8 @@ class Turn:
             if self.tokens is None:
                 await self.run()
             return
-        self.conv.state = await self.machine.move(self.conv.state, target, self.conv.slots, self.now)
+        self.conv.state = await self.machine.move(self.conv.state, target, self.conv.slots,
+                                                  self.now)
         await self.run()
 
     async def back(self) -> None:

@@ -425,9 +425,9 @@ def render_contacts(statuses: Sequence[ContactStatus], lang: str, text: Text,
 
     At most ``MAX_SHOWN`` contacts (more for a topic in ``TOPIC_LIMITS``), two or three
     short lines each; ``part="more"`` lists the next page of the ones left out (and says how
-    many are still left), ``part="more2"`` all the ones after that page. ``text(key, **placeholders)`` supplies
-    every word (locale keys ``contacts.*``); names, numbers, URLs and notes come from the
-    directory.
+    many are still left), ``part="more2"`` all the ones after that page.
+    ``text(key, **placeholders)`` supplies every word (locale keys ``contacts.*``); names,
+    numbers, URLs and notes come from the directory.
     """
     if not statuses:
         return text("contacts.none")

@@ -47,7 +47,7 @@ import functools
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,7 +67,8 @@ CATEGORIES: tuple[str, ...] = (
 MAX_DEPTH = 3  # concepts inside concepts
 MAX_GAPS = 3  # "…" per rule: each adds a bounded scan, never a nested one
 GROUP_HEADS = 12  # a leading concept with more first letters than this is not split up
-REST_BUDGET = 1500  # ... nor one whose rest of the rule, repeated for each first letter, is this long
+# ... nor one whose rest of the rule, repeated for each first letter, is this long
+REST_BUDGET = 1500
 _GAP = r"[^。!?\n]{0,10}?"
 _LONG_GAP = r"[^。!?\n]{0,30}?"
 _ACROSS = r"[^\n]{0,60}?"  # "………": a short way on, over a sentence end
@@ -95,7 +96,8 @@ _DROP = re.compile(f"[{_INVISIBLE}]")
 _JP = "\u3041-\u30ff\u3400-\u9fff\uf900-\ufaff々〆"
 # (Each pattern starts with a character class, not a look-behind: the regex engine
 # then skips quickly to where it can match.)
-_FILL = re.compile(f"[ ー〜~・.ぁぃぅぇぉァィゥェォ](?<=[{_JP}].)[ ー〜~・.ぁぃぅぇぉァィゥェォ]{{0,2}}(?=[{_JP}])")
+_FILLER = "[ ー〜~・.ぁぃぅぇぉァィゥェォ]"
+_FILL = re.compile(f"{_FILLER}(?<=[{_JP}].){_FILLER}{{0,2}}(?=[{_JP}])")
 _KATA_RUN = re.compile("[ァ-ヶ]+")
 _TRAILING_FILL = re.compile("(?<=[ァ-ヶ])[ー〜~]+(?=$|[\ue000{!$ ])")
 _KANA = str.maketrans({chr(c): chr(c - 0x60) for c in range(0x30A1, 0x30F7)})
@@ -141,8 +143,8 @@ class RuleError(PatternError):
     """A rule or concept in a locale file cannot be compiled; names the key and item."""
 
     def __init__(self, lang: str, key: str, index: int | None, message: str) -> None:
-        super().__init__(f"locale {lang}: {key}" + (f" item {index + 1}" if index is not None else "")
-                         + f": {message}")
+        item = f" item {index + 1}" if index is not None else ""
+        super().__init__(f"locale {lang}: {key}{item}: {message}")
         self.lang, self.key, self.index, self.message = lang, key, index, message
 
 
@@ -165,7 +167,10 @@ def _is_word(ch: str) -> bool:
 
 
 def _tokens(pattern: str) -> tuple[tuple[str, str], ...]:
-    """("ch", c) | ("ref", name) | ("gap", "…"/"……") | ("not", chars) | ("end", "") | ("num", "")."""
+    """The tokens of a rule.
+
+    ("ch", c) | ("ref", name) | ("gap", "…"/"……") | ("not", chars) | ("end", "") | ("num", "").
+    """
     if not isinstance(pattern, str):
         raise PatternError(f"a rule must be text, not {type(pattern).__name__}")
     return _read_tokens(pattern)  # the regex, anchors and width each read every rule
@@ -210,7 +215,8 @@ def _read_tokens(pattern: str) -> tuple[tuple[str, str], ...]:
         out.append(("num", "") if ch == "#" else ("ch", ch))
         i += 1
     for n, (kind, _) in enumerate(out):
-        if kind in ("not", "end") and n + 1 < len(out) and out[n + 1][0] not in ("gap", "not", "end"):
+        followed = n + 1 < len(out) and out[n + 1][0] not in ("gap", "not", "end")
+        if kind in ("not", "end") and followed:
             raise PatternError("'!…' and '$' may only end a phrase")
     if out[0][0] in ("gap", "not", "end") or out[-1][0] == "gap":
         raise PatternError("a rule cannot start with '…', '!' or '$', nor end with '…'")
@@ -299,7 +305,7 @@ class _Compiler:
         """The most characters a match of ``pattern`` can span."""
         toks = _tokens(pattern)
         total = 0
-        for n, (kind, value) in enumerate(toks):
+        for kind, value in toks:
             if kind == "ref":
                 total += self.concept_width(value, depth + 1)
             elif kind == "gap":
@@ -373,7 +379,7 @@ class _Compiler:
                 head += (_LAST,)
         return [head + rest]
 
-    def _atoms(self, toks: list[tuple[str, str]], start: int, depth: int) -> Seq:
+    def _atoms(self, toks: Sequence[tuple[str, str]], start: int, depth: int) -> Seq:
         out: list[str] = []
         for i in range(start, len(toks)):
             kind, value = toks[i]
@@ -418,7 +424,8 @@ call video photo photos picture pictures pics money send sent post posted family
 police school account pay paid message messages phone
 ます です ない して から いる ている ので けど たら れば そう かな った って という こと もの ある
 なる する した しい ていた でも まし ました たい のが のに には とか よう もう""".split())
-_VERY_COMMON = frozenset("the and to my me i it a of in on you is be so do go that this was for have he we".split())
+_VERY_COMMON = frozenset("the and to my me i it a of in on you is be so do go that this was for "
+                         "have he we".split())
 _EDGE_LEFT, _EDGE_RIGHT = "\x02", "\x03"  # in an anchor: a word starts / ends here
 
 
@@ -485,7 +492,8 @@ def _literal_regex(words: Iterable[str]) -> str:
     def emit(node: dict[str, Any]) -> str:
         if "" in node:
             return ""  # a shorter anchor is enough
-        alts = [(marks.get(ch) or re.escape(ch)) + emit(child) for ch, child in sorted(node.items())]
+        alts = [(marks.get(ch) or re.escape(ch)) + emit(child)
+                for ch, child in sorted(node.items())]
         return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
 
     return emit(trie)
@@ -700,14 +708,15 @@ class CrisisDetector:
                             self._reach[text[i:j]] = max(self._reach.get(text[i:j], 0), need)
         # Whole Latin words (most English anchors) are looked up in a set of the
         # message's words; the rest (Japanese, parts of words) by one small regex.
-        self._words = frozenset(a.replace(_EDGE_LEFT, "").replace(_EDGE_RIGHT, "") for a in self.anchors
-                                if _WHOLE_WORD.fullmatch(a))
+        self._words = frozenset(a.replace(_EDGE_LEFT, "").replace(_EDGE_RIGHT, "")
+                                for a in self.anchors if _WHOLE_WORD.fullmatch(a))
         # (A few small regexes, split by the kind of their first letter, search much
         # faster than one: each can skip over the letters that start none of its anchors.)
         groups: dict[int, list[str]] = {}
         for a in self.anchors:
             if not _WHOLE_WORD.fullmatch(a):
-                groups.setdefault(0 if a[0] < "\u3041" else 1 if a[0] <= "\u309f" else 2, []).append(a)
+                script = 0 if a[0] < "\u3041" else 1 if a[0] <= "\u309f" else 2
+                groups.setdefault(script, []).append(a)
         self._anchor_sources = [_literal_regex(group) for _, group in sorted(groups.items())]
         self._anchor: list[re.Pattern[str]] | None = None
         # Compiling the regular expressions takes Python a second or two (they are large):
@@ -836,8 +845,8 @@ class CrisisDetector:
         if first is None:
             return None
         # Something fired: is an act already done hidden under (or after) it?
-        if self._urgent is not None and (m := self._urgent.search(norm)) is not None:
-            leaf = self._urgent_leaves[m.lastindex or 0]
+        if self._urgent is not None and (u := self._urgent.search(norm)) is not None:
+            leaf = self._urgent_leaves[u.lastindex or 0]
             if leaf is not None:
                 return CrisisMatch(leaf.category, True, leaf.lang, leaf.rule)
         return CrisisMatch(first.category, False, first.lang, first.rule)

@@ -75,7 +75,8 @@ class NgramModel:
         blocks = [set(grams_of(padded[i:i + STEP + max(SIZES) - 1]))
                   for i in range(0, len(padded), STEP)]
         best = -math.inf
-        for a, b in zip(blocks, blocks[1:] or [set()]):
+        # One block alone is its own window; otherwise each block with the next one.
+        for a, b in zip(blocks, blocks[1:] or [set()], strict=False):
             best = max(best, sum(get(g, 0.0) for g in a | b))
         return self.bias + best  # the logit: unlike a probability it does not saturate
 

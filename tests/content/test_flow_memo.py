@@ -152,7 +152,7 @@ async def test_a_memo_with_every_field_at_2000_characters_still_reaches_the_pers
     assert len(texts) > 1  # split into several messages
     assert all(len(t.encode("utf-16-le")) // 2 <= 4096 for t in texts)  # Telegram's limit
     joined = "".join(texts)
-    for question, typed in answers.items():
+    for typed in answers.values():
         if len(typed) > 100:
             assert typed[:1998] in joined.replace("\n", "")
     await chat.press("memo.btn.file")

@@ -256,7 +256,8 @@ def _startup_step(what: str):
                 " and TELEGRAM_API_BASE_URL"
             ) from None
         description = redact(str(getattr(exc, "message", "") or type(exc).__name__), strict=True)
-        raise StartupError(f"Telegram refused {what}: {description.splitlines()[0][:200]}") from None
+        first_line = description.splitlines()[0][:200]
+        raise StartupError(f"Telegram refused {what}: {first_line}") from None
 
 
 def _is_refusal(exc: TelegramError) -> bool:

@@ -115,7 +115,12 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
         """Updates arrived and not finished: being answered, waiting their turn, or handled."""
         return self._in_flight
 
-    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+    # PTB marks process_update final (subclasses are meant to override do_process_update),
+    # but the person's order must be fixed here, synchronously on arrival, before the base
+    # class takes a slot; the base class's process_update is still what runs the handling.
+    async def process_update(  # type: ignore[misc]
+        self, update: object, coroutine: Awaitable[Any]
+    ) -> None:
         person = person_of(update)
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         previous = self._tails.get(person) if person is not None else None
