@@ -4,6 +4,9 @@
     await chat.press("menu.after_sending")      # by locale key (or by the label itself)
     await chat.type("yesterday 23:10")
     assert "after.dont.pay" in chat.keys        # locale keys shown in the last reply
+
+The one engine driver: the reliability tests' `Person` (tests/reliability_helpers.py) is
+this class joined to a Dialogue shared by several people.
 """
 
 from __future__ import annotations
@@ -81,7 +84,8 @@ class Chat:
         return self._msg
 
     async def command(self, name: str, arg: str | None = None) -> Reply:
-        return await self.event(Event.command(name, arg, message_id=self._id(), lang_hint=self.lang))
+        return await self.event(Event.command(name, arg, message_id=self._id(),
+                                              lang_hint=self.lang))
 
     async def type(self, text: str) -> Reply:
         return await self.event(Event.text(text, message_id=self._id(), lang_hint=self.lang))
@@ -112,7 +116,8 @@ class Chat:
         return self.last.text
 
     def button_for(self, key_or_label: str):
-        want = self.t(key_or_label) if self.dialogue.content.locales.has(key_or_label) else key_or_label
+        is_key = self.dialogue.content.locales.has(key_or_label)
+        want = self.t(key_or_label) if is_key else key_or_label
         for button in self.last.buttons:
             if button.label == want or button.label.removeprefix("✅ ") == want:
                 return button

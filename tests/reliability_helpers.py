@@ -1,7 +1,10 @@
 """Helpers for the reliability tests: people sharing one engine, reply checks, a fake Bot.
 
-`Person` talks to a shared `Dialogue` (so one test can show that a fault for one person
-leaves the others served). `check_reply` holds an engine reply to Telegram's limits.
+`Person` is `tests.helpers.Chat` (the one engine driver) joined to a shared `Dialogue`, so
+one test can show that a fault for one person leaves the others served. `check_reply` holds
+an engine reply to Telegram's limits. Why `CheckingBot` is a separate tool: it drives nothing;
+it checks what the Telegram channel renders from a reply (HTML, keyboards), where `Person`
+and `Chat` only see the engine's reply.
 `CheckingBot` stands in for telegram.Bot under the channel's `ReplySender`: every call is
 validated with the stand-in server's own rules (`botapi_checks`), so a reply that the
 real Bot API would refuse (bad HTML, empty or too long text, bad button data) fails here.
@@ -15,57 +18,43 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import Dialogue, Event, Reply
+from bot.answers import utf16_len
 from tests import botapi_checks as checks
+from tests.helpers import Chat
 
 SECRET = bytes(range(32))
 TEXT_MAX_UTF16 = 4096
 DATA_MAX_BYTES = 64
 
 
-def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
+class Person(Chat):
+    """One person on a Dialogue shared with others: the engine driver of tests/helpers.py.
 
-
-class Person:
-    """One person in a conversation with a shared Dialogue; keeps every reply."""
-
-    _ids = itertools.count(1000)
+    What differs from `Chat`, on purpose: it joins an existing Dialogue (its clock and
+    store belong to the test), `last` is the newest reply actually sent, `press` reads the
+    newest reply that still shows buttons (what a person sees after an apology without
+    buttons), and button data carries the language hint as Telegram's inbound does.
+    """
 
     def __init__(self, dialogue: Dialogue, name: str, lang: str = "ja"):
-        self.dialogue = dialogue
-        self.key = dialogue.store.pseudonym("test", name)
-        self.lang = lang
-        self.replies: list[Reply] = []
+        super().__init__(dialogue, dialogue.store.pseudonym("test", name), lang, clock=[])
 
     @property
-    def last(self) -> Reply:
-        return self.replies[-1]
-
-    @property
-    def keys(self) -> list[str]:
-        return self.last.keys
+    def replies(self) -> list[Reply]:
+        return self.sent
 
     @property
     def buttons(self) -> list[tuple[str, str]]:
         """(label, data) of the newest reply with buttons: what is still on screen."""
-        for reply in reversed(self.replies):
+        for reply in reversed(self.sent):
             if reply.buttons:
                 return [(b.label, b.data) for b in reply.buttons]
         return []
 
-    async def _send(self, reply: Reply) -> list[int]:
-        self.replies.append(reply)
-        return [next(self._ids) for _ in reply.messages]
-
     async def event(self, event: Event) -> Reply:
-        return await self.dialogue.handle(self.key, event, self._send)
-
-    async def command(self, name: str, arg: str | None = None) -> Reply:
-        return await self.event(Event.command(name, arg, message_id=next(self._ids),
-                                              lang_hint=self.lang))
-
-    async def type(self, text: str) -> Reply:
-        return await self.event(Event.text(text, message_id=next(self._ids), lang_hint=self.lang))
+        returned = await self.dialogue.handle(self.key, event, self._send)
+        self.last = self.sent[-1] if self.sent else returned
+        return returned
 
     async def data(self, data: str) -> Reply:
         return await self.event(Event.button(data, lang_hint=self.lang))
@@ -80,7 +69,7 @@ class Person:
                 return await self.data(data)
         raise AssertionError(f"no button {want!r}; shown: {[lb for lb, _ in self.buttons]}")
 
-    async def record(self) -> dict[str, Any] | None:
+    async def record(self) -> dict[str, Any] | None:  # type: ignore[override]
         return await self.dialogue.store.load(self.key)
 
 

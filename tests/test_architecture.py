@@ -30,7 +30,8 @@ def modules() -> set[str]:
 def test_every_module_is_in_the_architecture_document_and_every_line_is_a_module() -> None:
     doc, code = documented(), modules()
     assert not code - doc, f"modules missing from docs/architecture.md: {sorted(code - doc)}"
-    assert not doc - code, f"docs/architecture.md names modules that do not exist: {sorted(doc - code)}"
+    assert not doc - code, \
+        f"docs/architecture.md names modules that do not exist: {sorted(doc - code)}"
 
 
 def imports(path: Path) -> set[str]:

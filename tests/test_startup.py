@@ -109,7 +109,8 @@ def test_telegram_without_a_token_says_how_to_get_one(tmp_path):
     (["chat", "--lang", "fr"], "--lang"),
     (["chat", "--user", ""], "--user must be 1 to 64 printable characters"),
     (["chat", "--db", "."], "--db=.: is a folder, not a file"),
-    (["--root", "/nonexistent/kakekomi", "lint"], "--content=/nonexistent/kakekomi: is not a folder"),
+    (["--root", "/nonexistent/kakekomi", "lint"],
+     "--content=/nonexistent/kakekomi: is not a folder"),
     (["lint", "--content", "/"], "--content=/: has no flows/, locales/, contacts/"),
     (["chat", "--no-such-option"], "unrecognized arguments"),
 ])

@@ -122,8 +122,8 @@ def test_every_error_has_one_root_per_package_and_the_docs_name_them_all():
     from bot._errors import ContentError, KakekomiError
     from storage import StorageError
 
-    bot_errors = {obj for module in (bot._errors, bot.safety._contacts, bot.safety._crisis, bot.content._machines,
-                                     bot.safety._textmatch)
+    bot_errors = {obj for module in (bot._errors, bot.safety._contacts, bot.safety._crisis,
+                                     bot.content._machines, bot.safety._textmatch)
                   for _, obj in inspect.getmembers(module, inspect.isclass)
                   if issubclass(obj, Exception) and obj.__module__.startswith("bot.")}
     assert {e.__name__ for e in bot_errors} >= {"PatternError", "RuleError", "DirectoryError",

@@ -74,7 +74,8 @@ def test_a_legal_line_without_sources_is_a_warning(content_copy: Path):
     end = text.index("    buttons:", start)
     flow.write_text(text[:start] + "      - selfcheck.young.dont\n" + text[end:], encoding="utf-8")
     found = warnings_about(content_copy, "mentions the law")
-    assert any("'selfcheck.young.dont'" in w and w.startswith("flows/selfcheck.yaml:") for w in found)
+    assert any("'selfcheck.young.dont'" in w and w.startswith("flows/selfcheck.yaml:")
+               for w in found)
     assert not any("'selfcheck.young.dont'" in w for w in warnings_about(ROOT, "mentions the law"))
 
 
@@ -115,10 +116,11 @@ def test_the_not_legal_advice_line_raises_no_warning_but_a_summary_without_its_s
     assert not [w for w in warnings_about(ROOT, "mentions the law") if "crime.disclaimer" in w]
     flow = content_copy / "flows" / "crime_lines.yaml"
     text = flow.read_text(encoding="utf-8")
-    start = text.index("      - text: crime.summary.art182\n") + len("      - text: crime.summary.art182\n")
+    first = "      - text: crime.summary.art182\n"
+    start = text.index(first) + len(first)
     end = text.index("      - text: crime.summary.revenge", start)
-    kept = "".join(line + "\n" for line in text[start:end].splitlines() if line.startswith("        if:")
-                   or line.startswith("          "))
+    kept = "".join(line + "\n" for line in text[start:end].splitlines()
+                   if line.startswith("        if:") or line.startswith("          "))
     kept = "".join(line + "\n" for line in kept.splitlines()
                    if not line.lstrip().startswith(("- law:", "article:", "url:")))
     flow.write_text(text[:start] + kept + text[end:], encoding="utf-8")
@@ -134,10 +136,16 @@ def test_a_message_too_long_for_a_phone_is_a_warning(content_copy: Path):
     assert not any("state 'young_no'" in w for w in warnings_about(ROOT, "characters at once"))
 
 
-def test_the_guardians_flow_is_written_for_grown_ups_so_its_kanji_are_not_flagged(content_copy: Path):
-    assert not [w for w in warnings_about(ROOT, "kanji beyond primary school") if "'guardians." in w]
+def test_the_guardians_flow_is_written_for_grown_ups_so_its_kanji_are_not_flagged(
+    content_copy: Path,
+):
+    def about_guardians(root: Path) -> list[str]:
+        return [w for w in warnings_about(root, "kanji beyond primary school")
+                if "'guardians." in w]
+
+    assert not about_guardians(ROOT)
     edit(content_copy / "flows" / "guardians.yaml", "readers: guardian\n", "")
-    found = [w for w in warnings_about(content_copy, "kanji beyond primary school") if "'guardians." in w]
+    found = about_guardians(content_copy)
     assert any("'guardians.never.part2'" in w and "証拠" in w for w in found), found
 
 

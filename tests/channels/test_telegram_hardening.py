@@ -63,7 +63,8 @@ def fetches_of(stub: BotApiStub, update_id: int) -> int:
     return sum(
         1
         for call in stub.calls_to("getUpdates")
-        if isinstance(call.result, list) and any(u.get("update_id") == update_id for u in call.result)
+        if isinstance(call.result, list)
+        and any(u.get("update_id") == update_id for u in call.result)
     )
 
 
@@ -132,7 +133,8 @@ async def test_poison_update_in_polling_is_skipped_counted_and_others_answered(
         assert running.app.bot.updates.skipped == 1
     finally:
         await running.stop()
-    assert "skipped an update that could not be read (TypeError, polling); 1 skipped" in all_logs.text
+    assert ("skipped an update that could not be read (TypeError, polling); 1 skipped"
+            in all_logs.text)
     assert_clean(all_logs.text, stub, ALICE, BOB, CAROL)
 
 

@@ -459,7 +459,8 @@ async def test_under_18_with_a_posted_image_is_told_to_keep_the_url_not_the_imag
     assert "after.posted.law" not in walk.keys
     text = walk.chat.t("after.posted.record_minor")
     assert "URL" in text
-    assert ("保存したり、人に送ったりもしないで" if lang == "ja" else "don't save or forward") in text
+    assert ("保存したり、人に送ったりもしないで" if lang == "ja"
+            else "don't save or forward") in text
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -479,9 +480,11 @@ async def test_app_is_captured_first_then_cut_off_and_uninstalled(lang):
     walk = await plan_for(lang, ("app_link",))
     assert walk.index("after.app.main") < walk.index("after.app.cut")
     capture, cut = walk.chat.t("after.app.main"), walk.chat.t("after.app.cut")
-    for word in (("URL", "アプリの名前", "許可"), ("URL", "app's name", "permission"))[lang == "en"]:
+    words = (("URL", "アプリの名前", "許可"), ("URL", "app's name", "permission"))
+    for word in words[lang == "en"]:
         assert word in capture
-    steps = (("機内モード", "許可", "アンインストール"), ("airplane mode", "permissions", "Uninstall"))
+    steps = (("機内モード", "許可", "アンインストール"),
+             ("airplane mode", "permissions", "Uninstall"))
     positions = [cut.index(word) for word in steps[lang == "en"]]
     assert positions == sorted(positions)  # cut it off, then remove it
     assert ("証拠" if lang == "ja" else "evidence") in cut

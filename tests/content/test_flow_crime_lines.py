@@ -18,7 +18,8 @@ THREAT = {"me": "crime.threat.me", "by_me": "crime.threat.by_me", "none": "crime
           "unsure": "common.not_sure"}
 LINE_SCREENS = {  # the key that identifies each line screen
     "crime.line.child", "crime.line.ordinance", "crime.line.art182", "crime.line.revenge",
-    "crime.line.recorded", "crime.line.own", "crime.line.own_young", "crime.line.didnt_know", "crime.line.threat_me",
+    "crime.line.recorded", "crime.line.own", "crime.line.own_young", "crime.line.didnt_know",
+    "crime.line.threat_me",
     "crime.line.threat_by_me", "crime.line.threat_unsure", "crime.lawyer.steps",
     "crime.lawyer.where", "crime.lawyer.young", "crime.minor_user",
 }
@@ -156,7 +157,8 @@ async def test_forwarding_someones_image_shows_the_revenge_porn_line(lang):
     w = await walk(lang, "adult", "adult", ["forwarded"])
     assert w.screens == ["crime.line.revenge", "crime.lawyer.steps", "crime.lawyer.where"]
     assert "crime.summary.revenge" in w.summary
-    assert ("リベンジポルノ防止法" if lang == "ja" else "revenge porn") in w.chat.t("crime.line.revenge")
+    law = "リベンジポルノ防止法" if lang == "ja" else "revenge porn"
+    assert law in w.chat.t("crime.line.revenge")
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -235,7 +237,8 @@ async def test_possession_is_for_ones_own_sexual_curiosity(lang):
     w = await walk(lang, "adult", "under18", ["saved"])
     text = w.reply_with("crime.line.child")
     assert ("性的な興味のために" if lang == "ja" else "own sexual interest") in text
-    assert ("児童ポルノ禁止法 第7条第1項" if lang == "ja" else "Child Pornography Act art. 7(1)") in text
+    assert ("児童ポルノ禁止法 第7条第1項" if lang == "ja"
+            else "Child Pornography Act art. 7(1)") in text
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -253,7 +256,8 @@ async def test_a_threat_is_judged_objectively(lang):
     for threat in ("by_me", "unsure"):
         w = await walk(lang, "adult", "adult", [], threat)
         key = f"crime.line.threat_{threat}"
-        assert ("ふつうの人がこわいと感じる" if lang == "ja" else "ordinary person") in w.chat.t(key)
+        assert ("ふつうの人がこわいと感じる" if lang == "ja"
+                else "ordinary person") in w.chat.t(key)
         assert ("刑法 第222条" if lang == "ja" else "Penal Code art. 222") in w.reply_with(key)
 
 
@@ -261,7 +265,8 @@ async def test_a_threat_is_judged_objectively(lang):
 async def test_rather_not_say_gets_the_protective_route_and_a_note_for_adults(lang):
     w = await walk(lang, "unsaid", "under18", ["received", "saved"])
     assert "crime.lawyer.young" in w.screens
-    assert not {"crime.lawyer.steps", "crime.lawyer.where", "crime.line.didnt_know"} & set(w.screens)
+    lawyer = {"crime.lawyer.steps", "crime.lawyer.where", "crime.line.didnt_know"}
+    assert not lawyer & set(w.screens)
     assert any("crime.lawyer.unsaid_note" in r.keys for r in w.replies)
     assert "crime.summary.unsaid_note" in w.summary
     assert "crime.summary.next_lawyer" not in w.summary
@@ -334,6 +339,7 @@ def test_crime_lines_never_tells_anyone_to_pay_delete_or_send():
         for key in locales.keys():
             if key.startswith("crime."):
                 text = locales.text(lang, key)
-                for bad in ("払ってください", "削除してください", "消してください", "送ってください",
-                            "please pay", "pay them", "delete the", "send them more"):
+                for bad in ("払ってください", "削除してください", "消してください",
+                            "送ってください", "please pay", "pay them", "delete the",
+                            "send them more"):
                     assert bad not in text, (lang, key)

@@ -59,7 +59,8 @@ async def test_danger_now_sends_the_guardian_to_110_first(lang):
     await chat.press("common.yes")
     assert chat.keys[0] == "guardians.urgent.now"
     assert "contacts:police" in chat.keys
-    assert chat.t("guardians.urgent.now").startswith("すぐに110番" if lang == "ja" else "Call 110 now")
+    call_now = "すぐに110番" if lang == "ja" else "Call 110 now"
+    assert chat.t("guardians.urgent.now").startswith(call_now)
     await chat.press("guardians.urgent.after")
     assert chat.keys == ["guardians.menu.text"]
 
@@ -135,7 +136,8 @@ async def test_guardian_is_told_never_to_forward_the_childs_image(lang):
     await chat.press("guardians.menu.never")
     text = chat.text
     if lang == "ja":
-        for word in ("見ない", "コピーしない", "保存しない", "転送しない", "証拠のため", "所持や提供"):
+        for word in ("見ない", "コピーしない", "保存しない", "転送しない", "証拠のため",
+                     "所持や提供"):
             assert word in text
     else:
         assert "Don't look at, copy, save or forward the child's image" in text
@@ -170,7 +172,8 @@ async def test_evidence_is_the_chat_text_and_profile_not_the_image(lang):
     chat = await to_menu(lang)
     await chat.press("guardians.menu.todo")
     text = chat.t("guardians.todo.evidence")
-    assert ("画像が写っている部分は除く" if lang == "ja" else "leaving out any part that shows an image") in text
+    assert ("画像が写っている部分は除く" if lang == "ja"
+            else "leaving out any part that shows an image") in text
     assert ("プロフィール" if lang == "ja" else "profile") in text
 
 
@@ -257,7 +260,8 @@ async def test_showing_the_screen_means_the_messages_never_the_image(lang):
     chat = await to_menu(lang)
     await chat.press("guardians.menu.rules")
     assert ("メッセージ" if lang == "ja" else "messages") in chat.text
-    assert ("画像は見せなくていい" if lang == "ja" else "never have to show me the image") in chat.text
+    assert ("画像は見せなくていい" if lang == "ja"
+            else "never have to show me the image") in chat.text
 
 
 @pytest.mark.parametrize("lang", LANGS)

@@ -221,7 +221,8 @@ async def test_under18_is_told_not_to_send_why_and_that_the_asker_is_in_the_wron
                   else ["don't send", "against the law", "the person asking", "protects"]):
         assert words in text
     # the law is cited under the message
-    assert ("出典：児童ポルノ禁止法" if lang == "ja" else "Source: Child Pornography Prohibition Act") in text
+    assert ("出典：児童ポルノ禁止法" if lang == "ja"
+            else "Source: Child Pornography Prohibition Act") in text
     assert "engine.sources" in chat.keys
 
 

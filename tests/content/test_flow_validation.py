@@ -40,7 +40,8 @@ def test_unknown_target_state_names_file_and_line(engine_root):
     edit(demo, "go: when\n", "go: nowhere\n")
     problems = problems_of(engine_root)
     line = line_of(demo, "go: nowhere")
-    assert any(p.startswith(f"flows/demo.yaml:{line}:") and "'nowhere'" in p for p in problems), problems
+    assert any(p.startswith(f"flows/demo.yaml:{line}:") and "'nowhere'" in p
+               for p in problems), problems
 
 
 def test_broken_yaml_names_file_and_line(engine_root):
@@ -62,14 +63,16 @@ def test_state_with_no_way_on_is_reported(engine_root):
     demo = engine_root / "flows" / "demo.yaml"
     edit(demo, "    add: {warned: empty}\n    go: pick\n", "    add: {warned: empty}\n")
     problems = problems_of(engine_root)
-    assert any("'pick_again' has no way on" in p and p.startswith("flows/demo.yaml:") for p in problems)
+    assert any("'pick_again' has no way on" in p and p.startswith("flows/demo.yaml:")
+               for p in problems)
 
 
 def test_missing_locale_key_in_one_language(engine_root):
     path = engine_root / "locales" / "en" / "t.yaml"
     edit(path, '  late: "[en] entered late"\n', "")
     problems = problems_of(engine_root)
-    assert any(p.startswith("locales/ja/t.yaml:") and "'t.late' has no 'en' text" in p for p in problems)
+    assert any(p.startswith("locales/ja/t.yaml:") and "'t.late' has no 'en' text" in p
+               for p in problems)
 
 
 def test_key_used_by_a_flow_but_missing_everywhere(engine_root):
@@ -90,7 +93,8 @@ def test_placeholders_must_match_between_languages(engine_root):
 
 def test_branch_on_a_slot_nothing_sets(engine_root):
     demo = engine_root / "flows" / "demo.yaml"
-    edit(demo, "{slot: things, has: a}\n        go: name", "{slot: thingz, has: a}\n        go: name")
+    edit(demo, "{slot: things, has: a}\n        go: name",
+         "{slot: thingz, has: a}\n        go: name")
     problems = problems_of(engine_root)
     assert any("slot 'thingz'" in p and p.startswith("flows/demo.yaml:") for p in problems)
 
@@ -100,7 +104,8 @@ def test_unknown_sub_flow_and_entry_state(engine_root):
     edit(engine_root / "flows" / "menu.yaml", "at: late_entry", "at: no_entry")
     problems = problems_of(engine_root)
     assert any("there is no flow 'subb'" in p for p in problems)
-    assert any(p.startswith("flows/menu.yaml:") and "has no state 'no_entry'" in p for p in problems)
+    assert any(p.startswith("flows/menu.yaml:") and "has no state 'no_entry'" in p
+               for p in problems)
 
 
 def test_duplicate_key_and_unknown_state_key(engine_root):

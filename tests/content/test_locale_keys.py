@@ -13,7 +13,8 @@ import pytest
 from tests.helpers import ROOT, content
 
 # A quoted dotted name under a prefix the code owns: "engine.stale_button", "crisis.ask".
-KEY = re.compile(r"""["']((?:engine|crisis|commands|memo|common|contacts)\.[a-z_][a-z0-9_.]*)["']""")
+KEY = re.compile(r"""["']((?:engine|crisis|commands|memo|common|contacts)"""
+                 r"""\.[a-z_][a-z0-9_.]*)["']""")
 NOT_KEYS = {"engine.py", "contacts.schema.json"}  # file names that look like keys
 
 

@@ -40,12 +40,15 @@ def test_every_kind_of_content_file_is_covered():
                              + list(ROOT.glob("contacts/*.yaml")))
 
 
-@pytest.mark.parametrize(("path", "schema"), FILES, ids=[str(p.relative_to(ROOT)) for p, _ in FILES])
+FILE_IDS = [str(p.relative_to(ROOT)) for p, _ in FILES]
+
+
+@pytest.mark.parametrize(("path", "schema"), FILES, ids=FILE_IDS)
 def test_every_real_content_file_validates(path: Path, schema: str):
     assert messages(schema, load_yaml_as_written(path)) == []
 
 
-@pytest.mark.parametrize(("path", "schema"), FILES, ids=[str(p.relative_to(ROOT)) for p, _ in FILES])
+@pytest.mark.parametrize(("path", "schema"), FILES, ids=FILE_IDS)
 def test_first_line_names_the_right_existing_schema(path: Path, schema: str):
     first = path.read_text(encoding="utf-8").splitlines()[0]
     match = FIRST_LINE.fullmatch(first)
@@ -133,8 +136,9 @@ def test_real_content_has_no_schema_problems():
     assert schema_problems(ROOT) == []
 
 
-def test_without_jsonschema_lint_warns_once_and_still_checks_the_rest(content_copy: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch):
+def test_without_jsonschema_lint_warns_once_and_still_checks_the_rest(
+    content_copy: Path, monkeypatch: pytest.MonkeyPatch
+):
     monkeypatch.setitem(__import__("sys").modules, "jsonschema", None)  # import fails
     problems = schema_problems(content_copy)
     assert len(problems) == 1 and "jsonschema is not installed" in problems[0].message

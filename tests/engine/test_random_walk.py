@@ -51,14 +51,16 @@ async def _walk(dialogue, key, lang, rng, first_press):
         if state.ask and (roll < 0.6 or not buttons):
             await dialogue.handle(key, Event.text(rng.choice(ANSWERS)), send)
         elif roll < 0.03:
-            await dialogue.handle(key, Event.command(rng.choice(["back", "help", "lang", "contacts"])), send)
+            command = rng.choice(["back", "help", "lang", "contacts"])
+            await dialogue.handle(key, Event.command(command), send)
         elif roll < 0.05:
             await dialogue.handle(key, Event.text(rng.choice(["???", "🙂", "<b>x</b>"])), send)
         elif buttons:
             await dialogue.handle(key, Event.button(rng.choice(buttons).data), send)
         else:
             await dialogue.handle(key, Event.button(reply.buttons[0].data), send)
-    raise AssertionError(f"path did not end within {MAX_STEPS} steps: at {record['flow']}/{record['state']}")
+    raise AssertionError(f"path did not end within {MAX_STEPS} steps: "
+                         f"at {record['flow']}/{record['state']}")
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])

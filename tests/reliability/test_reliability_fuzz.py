@@ -5,9 +5,10 @@ real records (slots, stacks, shown buttons) for the states they reach, and a cra
 record stands in for any waiting state they miss. Hypothesis then restores one of those
 records and sends a few random events: texts (emoji, control characters, HTML, 10,000
 characters, lone surrogates, digits int() cannot read, 10,000-digit runs), button data
-(real, stale, forged, over-long), commands (known and not) and media. Every reply must be one Telegram accepts: non-empty texts of at most 4096 UTF-16
-units, button data of 1-64 bytes, non-empty labels, and, rendered by the Telegram
-channel's ReplySender, HTML that parses (nothing a person typed can open a tag).
+(real, stale, forged, over-long), commands (known and not) and media. Every reply must be
+one Telegram accepts: non-empty texts of at most 4096 UTF-16 units, button data of 1-64
+bytes, non-empty labels, and, rendered by the Telegram channel's ReplySender, HTML that
+parses (nothing a person typed can open a tag).
 """
 
 from __future__ import annotations

@@ -262,8 +262,9 @@ def cli_secret() -> bytes:
 
 def run_cli(args: list[str], db: Path, tmp_path: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KAKEKOMI_", "TELEGRAM_"))}
-    env.update(KAKEKOMI_DB=str(db), KAKEKOMI_SECRET=CLI_SECRET, KAKEKOMI_DATA=str(tmp_path / "data"),
-               TELEGRAM_BOT_TOKEN="123456:TEST-token", PYTHONPATH=str(ROOT))
+    env.update(KAKEKOMI_DB=str(db), KAKEKOMI_SECRET=CLI_SECRET,
+               KAKEKOMI_DATA=str(tmp_path / "data"), TELEGRAM_BOT_TOKEN="123456:TEST-token",
+               PYTHONPATH=str(ROOT))
     return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env=env,
                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
 

@@ -232,7 +232,9 @@ def test_every_list_in_japan_offers_110(directory: ContactDirectory, audience: s
 
 
 @pytest.mark.parametrize("topic", ["extortion", "leak"])
-def test_extortion_and_leak_lists_offer_8891_and_8103(directory: ContactDirectory, topic: str) -> None:
+def test_extortion_and_leak_lists_offer_8891_and_8103(
+    directory: ContactDirectory, topic: str
+) -> None:
     for audience in ("minor", "adult", "guardian"):
         ids = {s.contact.id for s in directory.status(topic, audience, WED_DAY)}
         assert {"onestop_8891", "police_8103"} <= ids, (topic, audience)
@@ -282,7 +284,8 @@ def test_render_each_contact_in_two_or_three_short_lines(directory: ContactDirec
     statuses = directory.status("extortion", "adult", WED_NIGHT)
     out = render_contacts(statuses, "ja", locale_text("ja"), groups=("adult",))
     # name and whether it is open; the number (free or not); the note's first sentence only
-    assert "・よりそいホットライン（24時間）\n  電話 0120-279-338（無料）\n  どんななやみでも話せます。\n" in out
+    assert ("・よりそいホットライン（24時間）\n  電話 0120-279-338（無料）\n"
+            "  どんななやみでも話せます。\n") in out
     assert "死にたい気持ち" not in out  # the rest of that note is for the reading scripts
     assert max(len(line) for line in out.splitlines()) < 80
     assert len(out) < 700
@@ -316,8 +319,9 @@ def test_every_page_of_a_long_list_fits_a_phone(directory: ContactDirectory) -> 
     groups = audiences_for_age(None)  # age unknown: the longest lists (child AND adult lines)
     statuses = merge_statuses(directory.status("leak", g, WED_NIGHT) for g in groups)
     for part in ("first", "more", "more2"):
-        assert len(render_contacts(statuses, "ja", locale_text("ja"), groups=groups, part=part)) < 700
-        assert len(render_contacts(statuses, "en", locale_text("en"), groups=groups, part=part)) < 1000
+        for lang, most in (("ja", 700), ("en", 1000)):
+            text = render_contacts(statuses, lang, locale_text(lang), groups=groups, part=part)
+            assert len(text) < most, (lang, part)
 
 
 def test_110_and_child_lines_are_never_left_for_later(directory: ContactDirectory) -> None:

@@ -138,11 +138,12 @@ def test_bad_patterns_are_refused() -> None:
 
 
 def test_the_verb_to_die_is_caught_in_every_form_but_not_in_nouns(detector: CrisisDetector) -> None:
-    for text in ("死にたい", "死のう", "死んだら楽", "死ねば楽になる", "死ねたらいいのに", "死んで詫びる",
-                 "もう死ぬ", "死ぬしかない", "死んじゃう", "しぬ", "タヒにたい", "氏にたい", "死にたみ"):
+    for text in ("死にたい", "死のう", "死んだら楽", "死ねば楽になる", "死ねたらいいのに",
+                 "死んで詫びる", "もう死ぬ", "死ぬしかない", "死んじゃう", "しぬ", "タヒにたい",
+                 "氏にたい", "死にたみ"):
         assert detector.detect(text), text
-    for text in ("必死に走った", "死角から撮られた", "陣地を死守する", "それは死語", "生死不明のニュース",
-                 "死体が出てくるドラマ", "即死トラップ", "不死身"):
+    for text in ("必死に走った", "死角から撮られた", "陣地を死守する", "それは死語",
+                 "生死不明のニュース", "死体が出てくるドラマ", "即死トラップ", "不死身"):
         assert not detector.detect(text), (text, detector.find(text))
 
 
@@ -157,25 +158,33 @@ def test_an_act_already_done_is_urgent_and_a_wish_is_not(detector: CrisisDetecto
                  "I took 20 pills", "i took a lot of pills", "I'm on the roof right now"):
         match = detector.detect(text)
         assert match and match.urgent and match.category == "act_done", (text, match)
-    for text in ("死にたい", "薬を大量に飲もうと思う", "リスカしたい", "I want to die", "I want to hurt myself"):
+    for text in ("死にたい", "薬を大量に飲もうと思う", "リスカしたい", "I want to die",
+                 "I want to hurt myself"):
         match = detector.detect(text)
         assert match and not match.urgent, (text, match)
 
 
-def test_acts_under_way_or_done_through_the_body_are_urgent_in_every_script(detector: CrisisDetector) -> None:
+def test_acts_under_way_or_done_through_the_body_are_urgent_in_every_script(
+    detector: CrisisDetector,
+) -> None:
     # Past and progressive forms of the means, in kanji, kana and katakana (round 4).
-    for text in ("てくびきりました", "ウデキッチャッタ", "首にひもを巻いてる", "ベルトを首に巻きつけた",
-                 "手すりをこえました", "踏切の中に入った", "さっき飲んだ薬が効いてきた",
+    for text in ("てくびきりました", "ウデキッチャッタ", "首にひもを巻いてる",
+                 "ベルトを首に巻きつけた", "手すりをこえました", "踏切の中に入った",
+                 "さっき飲んだ薬が効いてきた",
                  "i'm cutting rn", "the pills are kicking in", "burned myself with a lighter",
                  "sitting on the ledge right now"):
         match = detector.detect(text)
         assert match and match.urgent and match.category == "act_done", (text, match)
 
 
-def test_new_families_stay_quiet_on_the_same_shape_about_something_else(detector: CrisisDetector) -> None:
-    for text in ("明日休むので後のことはお願いします", "今海に向かってる、サーフィン", "首にタオル巻いてる",
-                 "髪切りてえ", "アリスカフェで待ち合わせ", "アカウントの存在を消したい", "痛み止め、もう飲んだ",
-                 "I won't be around next week, I'm on holiday", "my legs are over the side of the pool",
+def test_new_families_stay_quiet_on_the_same_shape_about_something_else(
+    detector: CrisisDetector,
+) -> None:
+    for text in ("明日休むので後のことはお願いします", "今海に向かってる、サーフィン",
+                 "首にタオル巻いてる", "髪切りてえ", "アリスカフェで待ち合わせ",
+                 "アカウントの存在を消したい", "痛み止め、もう飲んだ",
+                 "I won't be around next week, I'm on holiday",
+                 "my legs are over the side of the pool",
                  "I feel like cutting my hair short", "pick a day for the meeting"):
         assert not detector.detect(text), (text, detector.find(text))
 
@@ -218,7 +227,8 @@ def test_rule_syntax_concepts_not_followed_by_and_sentence_end() -> None:
     )
     assert detector.detect("リスカした").urgent
     assert not detector.detect("リスカしたい")
-    assert detector.detect("もう死ぬ。") and detector.detect("しぬ") and not detector.detect("死ぬほど")
+    assert detector.detect("もう死ぬ。") and detector.detect("しぬ")
+    assert not detector.detect("死ぬほど")
     assert detector.detect("im gonna die") and not detector.detect("im gonna diet")
 
 

@@ -89,7 +89,7 @@ async def test_a_wish_gets_the_screen_without_the_urgent_line(store):
     assert chat.keys[:3] == SCREEN and "crisis.call_now" not in chat.keys
 
 
-# ---- typed anywhere -------------------------------------------------------------------------------
+# ---- typed anywhere ---------------------------------------------------------------------------
 
 
 async def open_memo(store) -> Chat:
@@ -155,10 +155,12 @@ async def test_on_the_intent_confirmation(store):
     assert_screen(chat)
 
 
-@pytest.mark.parametrize(("text", "first"), [("死にたい", "crisis.danger"), ("手首を切った", "crisis.call_now")])
+@pytest.mark.parametrize(("text", "first"),
+                         [("死にたい", "crisis.danger"), ("手首を切った", "crisis.call_now")])
 async def test_in_the_damaged_storage_apology(store, tmp_path, text, first):
     chat, other = await start(store), await Chat.start(now=NIGHT, store=store, user="other")
-    with sqlite3.connect(tmp_path / "kakekomi.sqlite3") as db:  # chat's record: another's ciphertext
+    # chat's record gets another's ciphertext
+    with sqlite3.connect(tmp_path / "kakekomi.sqlite3") as db:
         db.execute("UPDATE conversations SET blob = (SELECT blob FROM conversations WHERE key = ?)"
                    " WHERE key = ?", (other.key, chat.key))
     store._cache.clear()  # as after a restart

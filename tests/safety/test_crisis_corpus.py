@@ -68,7 +68,8 @@ def test_spent_sets_the_rules_never_saw_still_meet_the_bar(detector: CrisisDetec
 @pytest.mark.parametrize("item", list(_train_cases()))
 def test_train_sentence(detector: CrisisDetector, item: dict) -> None:
     match = detector.detect(item["text"])
-    assert bool(match) is item["trigger"], f"{item['text']!r}: fired on {detector.find(item['text'])}"
+    fired = detector.find(item["text"])
+    assert bool(match) is item["trigger"], f"{item['text']!r}: fired on {fired}"
     if item.get("urgent"):
         assert match.urgent, f"{item['text']!r} is an act already done: {match}"
 

@@ -40,7 +40,8 @@ def test_a_cue_deep_inside_a_long_message_is_read_in_its_window() -> None:
 
 
 def test_fitting_separates_cues_from_ordinary_messages_on_writers_it_did_not_see() -> None:
-    cue = ["もう死にたい", "死にたいです", "しにたい", "消えたい", "消えてしまいたい", "いなくなりたい"]
+    cue = ["もう死にたい", "死にたいです", "しにたい", "消えたい", "消えてしまいたい",
+           "いなくなりたい"]
     ordinary = ["お金を払えと言われた", "画像を消したい", "どうしたらいい", "親にばれたくない",
                 "警察に相談したい", "アカウントを消したい"]
     groups = {f"w{n}": [{"text": c, "trigger": True} for c in cue[n::3]]

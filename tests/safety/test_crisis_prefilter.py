@@ -43,7 +43,9 @@ def test_every_rule_has_anchors_that_the_prefilter_looks_for(detector: CrisisDet
             assert any(s in anchor.translate(MARKS) for s in searched), (lang, rule, anchor)
 
 
-def test_every_match_on_the_train_corpus_holds_one_of_its_rules_anchors(detector: CrisisDetector) -> None:
+def test_every_match_on_the_train_corpus_holds_one_of_its_rules_anchors(
+    detector: CrisisDetector,
+) -> None:
     checked = 0
     for lang in ("ja", "en"):
         for item in TRAIN.get(lang, []):
@@ -53,13 +55,16 @@ def test_every_match_on_the_train_corpus_holds_one_of_its_rules_anchors(detector
                 if leaf is None:
                     continue
                 anchors = detector.rule_anchors[(leaf.lang, leaf.category, leaf.rule)]
-                assert any(a.translate(MARKS) in m.group() for a in anchors), (item["text"], leaf.rule, anchors)
+                assert any(a.translate(MARKS) in m.group() for a in anchors), \
+                    (item["text"], leaf.rule, anchors)
                 checked += 1
     assert checked > 500
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
-def test_a_cue_anywhere_in_a_long_message_gives_the_whole_scan_answer(detector: CrisisDetector, lang: str) -> None:
+def test_a_cue_anywhere_in_a_long_message_gives_the_whole_scan_answer(
+    detector: CrisisDetector, lang: str
+) -> None:
     filler = ((PARA_JA if lang == "ja" else PARA_EN) * 40)[:3000]
     items = TRAIN.get(lang, [])[::6]  # every sixth sentence keeps the test quick
     assert items
@@ -90,7 +95,8 @@ def test_windows_reach_far_enough_for_the_longest_rule(detector: CrisisDetector)
 def test_no_rule_is_anchored_on_a_word_nearly_every_message_holds(detector: CrisisDetector) -> None:
     # A rule whose cheapest anchor is "i" or "s" makes almost every English message read
     # its windows (round 4: the 4,000-character median went from 0.7 ms to 3.4 ms).
-    everyday = {"i", "a", "s", "t", "me", "my", "it", "to", "the", "and", "for", "you", "will", "is", "be", "of"}
+    everyday = {"i", "a", "s", "t", "me", "my", "it", "to", "the", "and", "for", "you", "will",
+                "is", "be", "of"}
     plain = {a.replace("\x02", "").replace("\x03", "") for a in detector.anchors}
     assert not plain & everyday, sorted(plain & everyday)
     assert not [a for a in plain if len(a) == 1 and a.isascii()]
