@@ -162,7 +162,9 @@ class Settings:
                                 "locales/ and contacts/, like the ones kakekomi ships)")
         _check_database(name("db_path"), self.db_path)
         available = languages(self.content_root)
-        if self.lang not in available:
+        # No language folder at all is a content problem: loading the content says so, with
+        # the pointer to `kakekomi lint`, instead of a --lang error nobody asked for.
+        if available and self.lang not in available:
             raise SettingsError(name("lang"), f"must be one of {', '.join(available) or '(none)'} "
                                 f"(the folders in {self.content_root / 'locales'})")
         if self.now is not None and self.now.tzinfo is None:

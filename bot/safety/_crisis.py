@@ -43,6 +43,7 @@ and whether it is urgent (an act already done).
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 import threading
@@ -850,6 +851,12 @@ class CrisisDetector:
             if leaf is not None:
                 return CrisisMatch(leaf.category, True, leaf.lang, leaf.rule)
         return CrisisMatch(first.category, False, first.lang, first.rule)
+
+    def rules_only(self) -> CrisisDetector:
+        """The same detector without the n-gram model (tests and reviews of the rules)."""
+        twin = copy.copy(self)
+        twin.model = None
+        return twin
 
     def fires(self, text: str) -> bool:
         """True when ``text`` needs the crisis screen (the bool form of :meth:`detect`)."""

@@ -164,11 +164,6 @@ def pattern_atoms(pattern: str) -> tuple[str, ...]:
     return tuple(atoms)
 
 
-def compile_pattern(pattern: str) -> str:
-    """Turn one counsellor-written pattern into a regular expression (source text)."""
-    return "".join(pattern_atoms(pattern))
-
-
 def _trie_regex(sequences: Iterable[tuple[str, ...]]) -> str:
     """One regex that finds whether *any* sequence occurs, with shared prefixes merged.
 

@@ -186,7 +186,8 @@ def test_new_families_stay_quiet_on_the_same_shape_about_something_else(
                  "I won't be around next week, I'm on holiday",
                  "my legs are over the side of the pool",
                  "I feel like cutting my hair short", "pick a day for the meeting"):
-        assert not detector.detect(text), (text, detector.find(text))
+        # The rule families (the model under them has its own false-alarm budget).
+        assert not detector.rules_only().detect(text), (text, detector.find(text))
 
 
 def test_threats_from_the_other_person_are_not_a_crisis(detector: CrisisDetector) -> None:
