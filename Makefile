@@ -36,7 +36,10 @@ test: $(STAMP) $(BROWSER)
 	$(BIN)/kakekomi lint
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/mypy
-	$(BIN)/python -m pytest $(ARGS)
+	$(BIN)/python -m pytest --ignore=tests/browser $(ARGS)
+	# The browser tests in a pytest of their own: Playwright's sync API keeps an event loop
+	# running for the whole session, and pytest-asyncio tests after it would fail.
+	$(BIN)/python -m pytest tests/browser
 
 lint: $(STAMP)
 	$(BIN)/kakekomi lint

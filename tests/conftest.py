@@ -54,3 +54,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if text:
         terminalreporter.write_sep("=", "crisis net: recall and false alarms (docs/crisis-corpus)")
         terminalreporter.write_line(text)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Browser tests go last when one pytest runs everything: Playwright's sync API keeps an
+    event loop running for the rest of the session, and async tests after it would fail.
+    (`make test` runs them in a pytest of their own anyway.)"""
+    items.sort(key=lambda item: item.nodeid.startswith("tests/browser/"))
