@@ -42,7 +42,7 @@ def detector() -> CrisisDetector:
 #: Held-out sets measured once and then moved into train/ AFTER the rules were last
 #: written: the rules were never tuned to them (only the n-gram model was refitted, as a
 #: whole, automatically), so they are held to the bar as a whole, not sentence by sentence.
-SPENT_AFTER_RULES = ("heldout-v4", "heldout-v5", "heldout-v6", "heldout-v7")
+SPENT_AFTER_RULES = ("heldout-v4", "heldout-v5", "heldout-v6", "heldout-v7", "heldout-v8")
 
 
 def _train_cases():
