@@ -386,7 +386,13 @@ class Dialogue:
     async def _text(self, turn: Turn, text: str, fresh: bool) -> None:
         conv = turn.conv
         text = text.strip()
-        crisis = bool(text) and self.content.crisis is not None and self.content.crisis.detect(text)
+        detector = self.content.crisis
+        # An answer to a question that asks for facts (the memo: "what did they write?")
+        # is read by the rules alone: there people quote the other side's threats, which
+        # the n-gram model under the rules may take for a cue. The rules still see it all.
+        if detector is not None and turn.state.ask is not None and not conv.pending and not fresh:
+            detector = detector.rules_only()
+        crisis = bool(text) and detector is not None and detector.detect(text)
         if conv.pending and not crisis:
             token = self._match_button(turn, text)
             if token is not None:

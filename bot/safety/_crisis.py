@@ -853,9 +853,16 @@ class CrisisDetector:
         return CrisisMatch(first.category, False, first.lang, first.rule)
 
     def rules_only(self) -> CrisisDetector:
-        """The same detector without the n-gram model (tests and reviews of the rules)."""
-        twin = copy.copy(self)
-        twin.model = None
+        """The same detector without the n-gram model (answers to factual questions, where
+        people quote the other side; tests and reviews of the rules). Built once."""
+        if self.model is None:
+            return self
+        twin = self.__dict__.get("_rules_only")
+        if twin is None:
+            self.ready()  # the twin shares the compiled rules, so compile them first
+            twin = copy.copy(self)
+            twin.model = None
+            self.__dict__["_rules_only"] = twin
         return twin
 
     def fires(self, text: str) -> bool:

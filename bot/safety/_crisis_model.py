@@ -43,8 +43,12 @@ def grams_of(padded: str) -> list[str]:
 
 
 def is_japanese(folded: str) -> bool:
-    """Which threshold applies: any character outside ASCII reads as Japanese."""
-    return not folded.isascii()
+    """Which threshold applies: the script most of the text is in. A Japanese character
+    carries about as much as three Latin letters, so "ずっと前 / a while ago maybe" reads
+    as English and "LINEで写真を送った" as Japanese."""
+    japanese = sum(1 for c in folded if c >= "\u3040")
+    latin = sum(1 for c in folded if c.isascii() and c.isalpha())
+    return japanese > 0 and japanese * 3 >= latin
 
 
 @dataclass
